@@ -1,0 +1,1 @@
+console.log("ping-pong: not written yet");

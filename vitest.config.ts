@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import workspace packages from their TypeScript sources (the "xenipc-source" export
+// condition), so `vitest` sees edits without a rebuild. Child processes spawned by tests do the
+// same through test/support/spawn-domain.ts (node --conditions=xenipc-source --import tsx).
+export default defineConfig({
+  resolve: { conditions: ['xenipc-source'] },
+  ssr: { resolve: { conditions: ['xenipc-source'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/xen/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
