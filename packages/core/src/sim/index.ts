@@ -1,0 +1,2 @@
+// Filled in by the sim work; re-exported from ../index.ts.
+export {};
