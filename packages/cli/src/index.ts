@@ -1,1 +1,5 @@
-export {};
+export { runCli, runCommandLine, describeError } from './run-cli.js';
+export type { CliContext, Command } from './cli-context.js';
+export { ExitCode } from './exit-codes.js';
+export { runDoctorChecks, type DoctorReport, type CheckResult, type CheckStatus } from './doctor/doctor-checks.js';
+export { HostRoot } from './doctor/host-root.js';
