@@ -1,3 +1,15 @@
+// xenipc.node: syscalls, struct packing and memory lifetime for /dev/xen/{gntdev,gntalloc,evtchn}.
+// Policy and argument validation live in TypeScript (packages/core/src/native).
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
+
+#include "addon_data.h"
+#include "modules.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());
+  InitFileDescriptors(env, exports);
+  InitMemoryMapping(env, exports);
+  return exports;
+}
+
 NODE_API_MODULE(xenipc, Init)
