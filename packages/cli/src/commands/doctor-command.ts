@@ -44,7 +44,7 @@ export const doctorCommand: Command = {
     }
     if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got ${positionals.join(' ')}`);
     const timeoutMs = values.timeout === undefined ? 2000 : parseInteger(values.timeout, '--timeout', { min: 1, max: 600_000 });
-    const root = new HostRoot(values.root ?? context.env['XENIPC_HOST_ROOT'] ?? '/');
+    const root = new HostRoot(values.root || context.env['XENIPC_HOST_ROOT'] || '/');
     const report = await runDoctorChecks({ root, env: context.env, xenstoreTimeoutMs: timeoutMs });
     context.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
     return report.problems === 0 ? ExitCode.ok : ExitCode.failure;
