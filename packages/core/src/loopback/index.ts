@@ -1,2 +1,4 @@
-// Filled in by the loopback work; re-exported from ../index.ts.
-export {};
+// The in-process loopback host (fast unit tests of code written against XenBackend).
+export { createLoopbackHost, LoopbackHost, LoopbackBackend, type LoopbackLedger } from './loopback-host.js';
+export { LoopbackXenStore, InMemoryXenStoreData } from './in-memory-xenstore.js';
+export { LoopbackEventChannel } from './loopback-event-channel.js';
