@@ -1,0 +1,14 @@
+import type { CloseReason } from '../transport/rpc-transport.js';
+
+/**
+ * Rejects every call that was pending when the connection ended, and every call made afterwards.
+ * `reason` says why: 'closed' (this side closed it), 'peer-closed', 'peer-crashed' (the channel saw
+ * the peer die), 'transport-error', 'protocol-error' (the byte stream stopped being MessagePack).
+ */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosedError';
+
+  constructor(readonly reason: CloseReason, options?: { cause?: unknown }) {
+    super(`RPC connection closed: ${reason}`, options);
+  }
+}

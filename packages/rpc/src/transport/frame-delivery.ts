@@ -1,0 +1,37 @@
+/**
+ * For transports that keep message boundaries (channel, in-memory): check that a frame holds
+ * exactly one acceptable MessagePack value before the peer decodes it. A bad frame only drops
+ * that frame; boundaries of the next frames are unaffected.
+ */
+import { MessageScanner, ScanResult } from '../wire/message-scanner.js';
+import type { RpcTransportSink } from './rpc-transport.js';
+
+export class FrameDelivery {
+  private readonly scanner: MessageScanner;
+
+  constructor(readonly maxMessageBytes: number, private readonly sink: RpcTransportSink) {
+    this.scanner = new MessageScanner(maxMessageBytes);
+  }
+
+  deliver(frame: Uint8Array): void {
+    const length = frame.length;
+    if (length > this.maxMessageBytes) {
+      this.sink.malformed('oversized', `frame of ${length} bytes exceeds maxMessageBytes ${this.maxMessageBytes}`);
+      return;
+    }
+    const scanner = this.scanner;
+    scanner.begin(0);
+    const result = scanner.scan(frame, length);
+    if (result !== ScanResult.Complete || scanner.position !== length) {
+      this.sink.malformed('not-msgpack', result === ScanResult.Complete
+        ? `frame holds ${length - scanner.position} bytes after its MessagePack value`
+        : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
+      return;
+    }
+    if (scanner.usesRecordsExtension) {
+      this.sink.malformed('records-extension', 'msgpackr records extension (ext 0x72) is not accepted');
+      return;
+    }
+    this.sink.message(frame, 0, length);
+  }
+}
