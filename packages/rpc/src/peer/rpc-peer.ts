@@ -142,6 +142,16 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     return this.pending.size;
   }
 
+  /** Requests waiting for a handler slot (bounded, see maxQueuedRequests). */
+  get queuedRequests(): number {
+    return this.queue.length;
+  }
+
+  /** Handlers currently running asynchronously. */
+  get runningHandlers(): number {
+    return this.running;
+  }
+
   /** Serve `method` with `handler` (replacing any previous one). Its return value or promise is the result. */
   register(method: string, handler: RpcHandler): this {
     this.handlers.set(method, handler);
