@@ -1,0 +1,158 @@
+/**
+ * One direction of a vchan: a power-of-two byte ring plus its two free-running u32 indexes in
+ * the control page. The peer is untrusted, so:
+ * - our own index lives in a private field (loaded once at connect, only ever stored to the
+ *   page); a peer scribbling over it changes nothing for us;
+ * - the peer's index is loaded ONCE per check into a local (Atomics.load, which is also the
+ *   barrier), and the fill level is computed in u32 arithmetic; a fill above the ring size
+ *   means "nothing available / no space" (XSA-86: stall, never overflow);
+ * - every position is masked with size-1, so bad indexes can only make us touch the wrong part
+ *   of the ring, never memory outside it.
+ * Copies: byte loops for short runs (no allocation), TypedArray.set for long ones.
+ */
+import { NOTIFY_READ, NOTIFY_WRITE } from './control-page.js';
+import type { Notifier } from './notifier.js';
+
+/** Below this many bytes a plain loop beats subarray()+set() (and allocates nothing). */
+const LOOP_COPY_MAX = 48;
+
+function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
+  if (n <= LOOP_COPY_MAX) {
+    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i] as number;
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+  }
+}
+
+abstract class RingSide {
+  readonly size: number;
+  protected readonly mask: number;
+
+  constructor(
+    protected readonly words: Int32Array,
+    /** Word index (in `words`) of the index we own. */
+    protected readonly ownIndex: number,
+    /** Word index of the index the peer owns. */
+    protected readonly peerIndex: number,
+    protected readonly data: Uint8Array,
+    protected readonly notifier: Notifier,
+  ) {
+    this.size = data.length;
+    this.mask = data.length - 1;
+  }
+
+  /** Committed-but-unconsumed bytes per the current indexes (0 if the indexes are insane). */
+  protected fill(prod: number, cons: number): number {
+    const fill = (prod - cons) >>> 0;
+    return fill > this.size ? -1 : fill;
+  }
+}
+
+/** The reading side: we own `cons`, the peer owns `prod`. */
+export class RingConsumer extends RingSide {
+  private cons: number;
+
+  constructor(words: Int32Array, consIndex: number, prodIndex: number, data: Uint8Array, notifier: Notifier) {
+    super(words, consIndex, prodIndex, data, notifier);
+    this.cons = Atomics.load(words, consIndex) >>> 0;
+  }
+
+  /** Bytes readable now: one load of the peer's prod. */
+  available(): number {
+    const fill = this.fill(Atomics.load(this.words, this.peerIndex), this.cons);
+    return fill < 0 ? 0 : fill;
+  }
+
+  /** Copy n bytes out and advance our private cons. The caller guarantees n <= available(). */
+  copyOut(dst: Uint8Array, dstOff: number, n: number): void {
+    if (n > this.size) throw new RangeError('copyOut beyond the ring size');
+    const pos = this.cons & this.mask;
+    const first = Math.min(n, this.size - pos);
+    copyBytes(this.data, pos, dst, dstOff, first);
+    if (n > first) copyBytes(this.data, 0, dst, dstOff + first, n - first);
+    this.cons = (this.cons + n) >>> 0;
+  }
+
+  /** A fresh array holding the next n bytes (n <= available()): the only allocation per message. */
+  take(n: number): Uint8Array {
+    const pos = this.cons & this.mask;
+    if (n > LOOP_COPY_MAX && pos + n <= this.size) {
+      const out = this.data.slice(pos, pos + n);
+      this.cons = (this.cons + n) >>> 0;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    this.copyOut(out, 0, n);
+    return out;
+  }
+
+  /** Little-endian u32 from the next 4 bytes (4 <= available()), copied out before use. */
+  takeU32(): number {
+    const d = this.data;
+    const m = this.mask;
+    const c = this.cons;
+    const v = (d[c & m] as number) | ((d[(c + 1) & m] as number) << 8) | ((d[(c + 2) & m] as number) << 16) | ((d[(c + 3) & m] as number) << 24);
+    this.cons = (c + 4) >>> 0;
+    return v >>> 0;
+  }
+
+  /** Store cons (seq-cst, so the copies above happen-before it), then wake a writer that asked. */
+  publish(): void {
+    Atomics.store(this.words, this.ownIndex, this.cons | 0);
+    this.notifier.send(NOTIFY_READ);
+  }
+
+  /** Ask for an event when the peer writes. */
+  armNotify(): void {
+    this.notifier.request(NOTIFY_WRITE);
+  }
+}
+
+/** The writing side: we own `prod`, the peer owns `cons`. */
+export class RingProducer extends RingSide {
+  private prod: number;
+
+  constructor(words: Int32Array, prodIndex: number, consIndex: number, data: Uint8Array, notifier: Notifier) {
+    super(words, prodIndex, consIndex, data, notifier);
+    this.prod = Atomics.load(words, prodIndex) >>> 0;
+  }
+
+  /** Free bytes now: one load of the peer's cons. */
+  space(): number {
+    const fill = this.fill(this.prod, Atomics.load(this.words, this.peerIndex));
+    return fill < 0 ? 0 : this.size - fill;
+  }
+
+  /** Copy n bytes in (n <= space()); nothing is visible to the peer before publish(). */
+  copyIn(src: Uint8Array, srcOff: number, n: number): void {
+    if (n > this.size) throw new RangeError('copyIn beyond the ring size');
+    const pos = this.prod & this.mask;
+    const first = Math.min(n, this.size - pos);
+    if (srcOff === 0 && first === src.length && first > LOOP_COPY_MAX) this.data.set(src, pos);
+    else copyBytes(src, srcOff, this.data, pos, first);
+    if (n > first) copyBytes(src, srcOff + first, this.data, 0, n - first);
+    this.prod = (this.prod + n) >>> 0;
+  }
+
+  putU32(v: number): void {
+    const d = this.data;
+    const m = this.mask;
+    const p = this.prod;
+    d[p & m] = v & 0xff;
+    d[(p + 1) & m] = (v >>> 8) & 0xff;
+    d[(p + 2) & m] = (v >>> 16) & 0xff;
+    d[(p + 3) & m] = (v >>> 24) & 0xff;
+    this.prod = (p + 4) >>> 0;
+  }
+
+  /** Store prod (seq-cst: the copies happen-before it), then wake a reader that asked. */
+  publish(): void {
+    Atomics.store(this.words, this.ownIndex, this.prod | 0);
+    this.notifier.send(NOTIFY_WRITE);
+  }
+
+  /** Ask for an event when the peer consumes. */
+  armNotify(): void {
+    this.notifier.request(NOTIFY_READ);
+  }
+}

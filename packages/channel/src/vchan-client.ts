@@ -1,0 +1,143 @@
+/**
+ * The vchan client: the mapping side (libxenvchan_client_init). It finds the server's ring-ref
+ * and event-channel in xenstore, binds the port, maps the control page (unmap-notify on
+ * cli_live), validates the orders the (untrusted) server wrote, maps the rings -- the one it
+ * reads read-only -- and announces itself with cli_live = 1 and one event.
+ */
+import { XenError, type DomId, type ForeignMapping, type XenBackend } from '@xenipc/core';
+import {
+  CLI_LIVE,
+  CLI_NOTIFY,
+  FLAG_SAID_GOODBYE,
+  FLAG_SPEAKS_GOODBYE,
+  GRANTS,
+  LEFT_CONS,
+  LEFT_ORDER,
+  LEFT_PROD,
+  LIVE_CONNECTED,
+  LIVE_GONE,
+  NOTIFY_WRITE,
+  RIGHT_CONS,
+  RIGHT_ORDER,
+  RIGHT_PROD,
+  SRV_LIVE,
+  SRV_NOTIFY,
+  controlViews,
+  placementForOrder,
+  rejectOrders,
+  type RingPlacement,
+} from './control-page.js';
+import { Notifier } from './notifier.js';
+import { awaitRendezvous, defaultVchanPath, type VchanPort } from './rendezvous.js';
+import { RingConsumer, RingProducer } from './ring.js';
+import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
+
+export interface VchanClientOptions extends VchanWaitOptions {
+  /** The server's domain. */
+  peer: DomId;
+  port: VchanPort;
+  /** xenstore directory; default /local/domain/<peer>/data/vchan/<self>/<port>. */
+  path?: string;
+  /** How long to wait for the server to appear (default 10 000 ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+function protocolError(message: string, path: string): XenError {
+  return new XenError({ code: 'EPROTO', syscall: 'vchan connect', message, path });
+}
+
+export class VchanClient extends VchanEndpoint {
+  readonly path: string;
+
+  private constructor(parts: EndpointParts, path: string) {
+    super(parts);
+    this.path = path;
+    this.checkPeer();
+  }
+
+  static async connect(backend: XenBackend, options: VchanClientOptions): Promise<VchanClient> {
+    const path = options.path ?? defaultVchanPath(options.peer, backend.domid, options.port);
+    const { ringRef, eventChannel } = await awaitRendezvous(
+      backend.xenstore,
+      path,
+      options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      options.signal,
+    );
+    const undo: Array<() => void> = [];
+    try {
+      const evtchn = await backend.bindInterdomain(options.peer, eventChannel);
+      undo.push(() => evtchn.close());
+      const control = await backend.map(options.peer, [ringRef], { writable: true });
+      undo.push(() => control.close());
+      control.setUnmapNotify({ clearByte: CLI_LIVE, sendEvent: evtchn });
+      const views = controlViews(control.buffer);
+
+      // Read what the server wrote ONCE; never re-read orders or grants afterwards.
+      const leftOrder = views.view.getUint16(LEFT_ORDER, true);
+      const rightOrder = views.view.getUint16(RIGHT_ORDER, true);
+      const rejected = rejectOrders(leftOrder, rightOrder);
+      if (rejected !== undefined) throw protocolError(`the server's control page is invalid: ${rejected}`, path);
+      const left = placementForOrder(leftOrder);
+      const right = placementForOrder(rightOrder);
+      const grants: number[] = [];
+      for (let i = 0; i < left.pages + right.pages; i++) grants.push(views.view.getUint32(GRANTS + 4 * i, true));
+      if (Atomics.load(views.bytes, SRV_LIVE) === LIVE_GONE) {
+        throw new XenError({ code: 'ECONNREFUSED', syscall: 'vchan connect', message: `the vchan server at ${path} has already closed`, path });
+      }
+
+      const ringPages: ForeignMapping[] = [];
+      const mapRing = async (p: RingPlacement, refs: number[], writable: boolean): Promise<Uint8Array> => {
+        if (p.inPageOffset !== undefined) return new Uint8Array(control.buffer, p.inPageOffset, p.bytes);
+        const mapping = await backend.map(options.peer, refs, { writable });
+        undo.push(() => mapping.close());
+        ringPages.push(mapping);
+        return new Uint8Array(mapping.buffer, 0, p.bytes);
+      };
+      // We write LEFT (read-write) and read RIGHT (read-only), as libxenvchan's init_gnt_cli.
+      const leftData = await mapRing(left, grants.slice(0, left.pages), true);
+      const rightData = await mapRing(right, grants.slice(left.pages), false);
+
+      const notifier = new Notifier(views.bytes, CLI_NOTIFY, SRV_NOTIFY, evtchn);
+      const producer = new RingProducer(views.words, LEFT_PROD / 4, LEFT_CONS / 4, leftData, notifier);
+      const consumer = new RingConsumer(views.words, RIGHT_CONS / 4, RIGHT_PROD / 4, rightData, notifier);
+
+      // Announce: our flags (a stale goodbye from a previous client is cleared), live = 1, ask to
+      // be told of writes, one event so the server notices before any data (libxenvchan dae8449).
+      Atomics.and(views.bytes, CLI_NOTIFY, ~FLAG_SAID_GOODBYE & 0xff);
+      Atomics.or(views.bytes, CLI_NOTIFY, FLAG_SPEAKS_GOODBYE);
+      Atomics.store(views.bytes, CLI_LIVE, LIVE_CONNECTED);
+      Atomics.or(views.bytes, SRV_NOTIFY, NOTIFY_WRITE);
+      evtchn.notify();
+
+      return new VchanClient(
+        {
+          role: 'client',
+          backend,
+          peer: options.peer,
+          evtchn,
+          control,
+          ringPages,
+          views,
+          consumer,
+          producer,
+          notifier,
+          spinMicros: options.spinMicros,
+          xenstorePath: undefined,
+        },
+        path,
+      );
+    } catch (err) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch {
+          // best effort
+        }
+      }
+      throw err;
+    }
+  }
+}

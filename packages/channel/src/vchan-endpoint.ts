@@ -1,0 +1,397 @@
+/**
+ * A connected vchan end (server or client): the non-blocking byte-stream API, adaptive waiting,
+ * liveness tracking and teardown. Written once over XenBackend, so it behaves the same on the
+ * loopback host, the simulated host and real Xen.
+ *
+ * Waiting: check the ring; optionally spin (re-checking) for `spinMicros`; then arm the
+ * notification (request bit + re-check, as libxenvchan) and sleep on the event channel. An idle
+ * channel has no timer and uses no CPU.
+ *
+ * Ending: 'close' is emitted once, with the reason, as soon as the end is known: our close(),
+ * the peer's clean close or crash (its live byte went to 0, told apart by the goodbye flags, see
+ * control-page.ts), or the peer's domain dying. Data the peer committed before it went stays
+ * readable: read() keeps returning it, and the resources are released when the ring is empty
+ * (or on close()). Writes after the end throw ChannelClosedError.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { XenError, type DomId, type EventChannel, type EvtchnPort, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
+import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
+import {
+  CLI_LIVE,
+  CLI_NOTIFY,
+  FLAG_SAID_GOODBYE,
+  FLAG_SPEAKS_GOODBYE,
+  LIVE_CONNECTED,
+  LIVE_GONE,
+  SRV_LIVE,
+  SRV_NOTIFY,
+  type ControlViews,
+} from './control-page.js';
+import { onDomainReleased } from './domain-death-watch.js';
+import type { Notifier } from './notifier.js';
+import type { RingConsumer, RingProducer } from './ring.js';
+
+export type VchanRole = 'server' | 'client';
+
+export interface VchanEndpointEvents {
+  /** The peer is connected (a server sees its client arrive; a client emits it at once). */
+  connect: () => void;
+  /** The channel ended; emitted once. Data already in the read ring may still be read. */
+  close: (reason: CloseReason) => void;
+  /** The peer signalled (data written, space freed, or a state change). Spurious ones happen. */
+  wake: () => void;
+}
+
+/** Options shared by servers and clients. */
+export interface VchanWaitOptions {
+  /**
+   * How long a wait re-checks the ring before arming the notification and sleeping, in
+   * microseconds (blocks the event loop meanwhile). 0 sleeps at once. Default 0 on the loopback
+   * host (the peer is in this thread, so spinning cannot help), 50 otherwise.
+   */
+  spinMicros?: number;
+}
+
+/** Everything an endpoint owns; released by close(). */
+export interface EndpointParts {
+  role: VchanRole;
+  backend: XenBackend;
+  peer: DomId;
+  evtchn: EventChannel;
+  control: GrantedPages | ForeignMapping;
+  ringPages: Array<GrantedPages | ForeignMapping>;
+  views: ControlViews;
+  consumer: RingConsumer;
+  producer: RingProducer;
+  notifier: Notifier;
+  spinMicros: number | undefined;
+  /** Server: the xenstore directory to remove on close. */
+  xenstorePath: string | undefined;
+}
+
+interface ReadWaiter {
+  min: number;
+  resolve: () => void;
+}
+interface WriteWaiter {
+  min: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
+  readonly role: VchanRole;
+  readonly peer: DomId;
+  readonly backend: XenBackend;
+  /** Size of the ring we read from / write to, in bytes. */
+  readonly readRingSize: number;
+  readonly writeRingSize: number;
+  /** Internal to @xenipc/channel (MessageChannel): the raw ring sides. */
+  readonly consumer: RingConsumer;
+  readonly producer: RingProducer;
+
+  protected readonly evtchn: EventChannel;
+  private readonly parts: EndpointParts;
+  private readonly bytes: Uint8Array;
+  private readonly ownLive: number;
+  private readonly peerLive: number;
+  private readonly ownFlagsByte: number;
+  private readonly peerFlagsByte: number;
+  private readonly spinMs: number;
+
+  private peerConnected = false;
+  private endReason: CloseReason | undefined;
+  private released = false;
+  private releasing: Promise<void> | undefined;
+  private readWaiters: ReadWaiter[] = [];
+  private writeWaiters: WriteWaiter[] = [];
+  private stopDomainWatch: (() => Promise<void>) | undefined;
+  private domainWatchStarting: Promise<void> | undefined;
+
+  protected constructor(parts: EndpointParts) {
+    super();
+    this.parts = parts;
+    this.role = parts.role;
+    this.peer = parts.peer;
+    this.backend = parts.backend;
+    this.evtchn = parts.evtchn;
+    this.consumer = parts.consumer;
+    this.producer = parts.producer;
+    this.readRingSize = parts.consumer.size;
+    this.writeRingSize = parts.producer.size;
+    this.bytes = parts.views.bytes;
+    const server = parts.role === 'server';
+    this.ownLive = server ? SRV_LIVE : CLI_LIVE;
+    this.peerLive = server ? CLI_LIVE : SRV_LIVE;
+    this.ownFlagsByte = server ? SRV_NOTIFY : CLI_NOTIFY;
+    this.peerFlagsByte = server ? CLI_NOTIFY : SRV_NOTIFY;
+    const spin = parts.spinMicros ?? (parts.backend.kind === 'loopback' ? 0 : 50);
+    if (!Number.isFinite(spin) || spin < 0) throw new RangeError(`spinMicros ${String(spin)} must be a number >= 0`);
+    this.spinMs = spin / 1000;
+    this.evtchn.on('event', this.onEvent);
+    this.evtchn.on('error', this.onPortError);
+    this.domainWatchStarting = onDomainReleased(parts.backend.xenstore, this.onDomainReleased).then(
+      (stop) => {
+        if (this.released) void stop();
+        else this.stopDomainWatch = stop;
+      },
+      () => undefined,
+    );
+  }
+
+  /** Our local event-channel port. */
+  get localPort(): EvtchnPort {
+    return this.evtchn.localPort;
+  }
+
+  /** True while the peer is connected and neither side has ended the channel. */
+  get isOpen(): boolean {
+    return this.endReason === undefined && this.peerConnected;
+  }
+
+  /** Why the channel ended, once it has. */
+  get closeReason(): CloseReason | undefined {
+    return this.endReason;
+  }
+
+  /** True once the channel ended and nothing is left to read. */
+  get eof(): boolean {
+    return this.endReason !== undefined && (this.released || this.consumer.available() === 0);
+  }
+
+  /** Bytes readable now without waiting. */
+  get dataReady(): number {
+    return this.released ? 0 : this.consumer.available();
+  }
+
+  /** Bytes writable now without waiting (0 once ended). */
+  get bufferSpace(): number {
+    return this.endReason !== undefined || this.released ? 0 : this.producer.space();
+  }
+
+  /** Non-blocking: copy up to into.length available bytes; 0 if none (see `eof`). */
+  read(into: Uint8Array): number {
+    if (this.released) return 0;
+    const n = Math.min(this.consumer.available(), into.length);
+    if (n === 0) {
+      if (this.endReason !== undefined) this.releaseSoon();
+      return 0;
+    }
+    this.consumer.copyOut(into, 0, n);
+    this.consumer.publish();
+    return n;
+  }
+
+  /** Non-blocking: copy as much of data as fits; returns the count (maybe 0). Throws after the end. */
+  write(data: Uint8Array): number {
+    this.assertWritable();
+    const n = Math.min(this.producer.space(), data.length);
+    if (n === 0) return 0;
+    this.producer.copyIn(data, 0, n);
+    this.producer.publish();
+    return n;
+  }
+
+  /** Throws ChannelClosedError if writing is no longer possible. */
+  assertWritable(): void {
+    if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
+  }
+
+  /** Resolves when at least min(minBytes, ring size) bytes are readable, or the channel ended. */
+  waitReadable(minBytes = 1): Promise<void> {
+    const min = Math.max(1, Math.min(minBytes, this.readRingSize));
+    if (this.readReady(min)) return RESOLVED;
+    if (this.spinMs > 0 && this.spin(() => this.readReady(min))) return RESOLVED;
+    this.consumer.armNotify();
+    if (this.readReady(min)) return RESOLVED;
+    return new Promise((resolve) => this.readWaiters.push({ min, resolve }));
+  }
+
+  /** Resolves when at least min(minBytes, ring size) bytes can be written; rejects once ended. */
+  waitWritable(minBytes = 1): Promise<void> {
+    if (this.endReason !== undefined) return Promise.reject(new ChannelClosedError(this.endReason));
+    const min = Math.max(1, Math.min(minBytes, this.writeRingSize));
+    if (this.producer.space() >= min) return RESOLVED;
+    if (this.spinMs > 0 && this.spin(() => this.endReason !== undefined || this.producer.space() >= min)) {
+      return this.endReason === undefined ? RESOLVED : Promise.reject(new ChannelClosedError(this.endReason));
+    }
+    this.producer.armNotify();
+    if (this.producer.space() >= min) return RESOLVED;
+    return new Promise((resolve, reject) => this.writeWaiters.push({ min, resolve, reject }));
+  }
+
+  /** Arm the "peer wrote" notification and re-check: true if data arrived meanwhile. */
+  armReadable(): boolean {
+    if (this.released) return false;
+    this.consumer.armNotify();
+    return this.consumer.available() > 0;
+  }
+
+  /** Spin up to spinMicros re-checking `ready`. */
+  spin(ready: () => boolean): boolean {
+    if (this.spinMs <= 0) return false;
+    const deadline = performance.now() + this.spinMs;
+    do {
+      if (ready()) return true;
+    } while (performance.now() < deadline);
+    return ready();
+  }
+
+  private readReady(min: number): boolean {
+    return this.released || this.endReason !== undefined || this.consumer.available() >= min;
+  }
+
+  /**
+   * End the channel and release everything (grants, mappings, port, xenstore entry). Tells the
+   * peer it was on purpose. Idempotent; resolves when all is released.
+   */
+  close(): Promise<void> {
+    this.end('closed');
+    return this.release();
+  }
+
+  private readonly onEvent = (): void => {
+    if (this.released) return;
+    this.checkPeer();
+    this.serviceWaiters();
+    this.emit('wake');
+  };
+
+  private readonly onPortError = (): void => {
+    this.end('domain-gone');
+  };
+
+  private readonly onDomainReleased = (): void => {
+    if (this.released || this.endReason !== undefined) return;
+    void this.checkPeerDomain();
+  };
+
+  /** After @releaseDomain: is our peer's domain the one that went? */
+  private async checkPeerDomain(): Promise<void> {
+    let gone = false;
+    try {
+      const status = await this.evtchn.status();
+      if (status === 'unknown') {
+        // Linux's evtchn device cannot tell; the toolstack removes a dead domain's home.
+        await this.backend.xenstore.read(`/local/domain/${this.peer}/domid`).then(
+          () => undefined,
+          (err: unknown) => {
+            gone = XenError.is(err, 'ENOENT');
+          },
+        );
+      } else {
+        gone = status !== 'interdomain' && (this.peerConnected || this.role === 'client');
+      }
+    } catch {
+      return;
+    }
+    if (!gone || this.released || this.endReason !== undefined) return;
+    // A crash's unmap-notify may be in flight too; it names the cause more precisely.
+    this.checkPeer();
+    this.end('domain-gone');
+  }
+
+  /** Read the peer's live byte (and goodbye flags) and act on a change. */
+  protected checkPeer(): void {
+    if (this.released || this.endReason !== undefined) return;
+    const live = Atomics.load(this.bytes, this.peerLive);
+    if (live === LIVE_CONNECTED && !this.peerConnected) {
+      this.peerConnected = true;
+      this.emit('connect');
+      return;
+    }
+    if (live !== LIVE_GONE) return;
+    const flags = Atomics.load(this.bytes, this.peerFlagsByte);
+    const crashed = (flags & FLAG_SPEAKS_GOODBYE) !== 0 && (flags & FLAG_SAID_GOODBYE) === 0;
+    this.end(crashed ? 'peer-crashed' : 'peer-closed');
+  }
+
+  /** Record the end once: fail writers, wake readers, emit 'close'; release if nothing to read. */
+  protected end(reason: CloseReason): void {
+    if (this.endReason !== undefined) return;
+    this.endReason = reason;
+    const writers = this.writeWaiters;
+    this.writeWaiters = [];
+    for (const w of writers) w.reject(new ChannelClosedError(reason));
+    const readers = this.readWaiters;
+    this.readWaiters = [];
+    for (const r of readers) r.resolve();
+    if (reason !== 'closed' && (this.released || this.consumer.available() === 0)) this.releaseSoon();
+    this.emit('close', reason);
+    this.emit('wake');
+  }
+
+  private serviceWaiters(): void {
+    if (this.readWaiters.length > 0) {
+      const avail = this.consumer.available();
+      const still: ReadWaiter[] = [];
+      for (const w of this.readWaiters) if (avail >= w.min) w.resolve();
+      else still.push(w);
+      this.readWaiters = still;
+      if (still.length > 0) {
+        this.consumer.armNotify();
+        if (this.consumer.available() !== avail) queueMicrotask(() => this.serviceWaiters());
+      }
+    }
+    if (this.writeWaiters.length > 0) {
+      const space = this.producer.space();
+      const still: WriteWaiter[] = [];
+      for (const w of this.writeWaiters) if (space >= w.min) w.resolve();
+      else still.push(w);
+      this.writeWaiters = still;
+      if (still.length > 0) {
+        this.producer.armNotify();
+        if (this.producer.space() !== space) queueMicrotask(() => this.serviceWaiters());
+      }
+    }
+  }
+
+  private releaseSoon(): void {
+    void this.release().catch(() => undefined);
+  }
+
+  /** Let go of everything, once. */
+  protected release(): Promise<void> {
+    if (this.releasing !== undefined) return this.releasing;
+    this.releasing = this.doRelease();
+    return this.releasing;
+  }
+
+  private async doRelease(): Promise<void> {
+    const parts = this.parts;
+    const peerStillThere = this.endReason === 'closed';
+    if (peerStillThere) {
+      // Say goodbye before going: flag, live=0, event (libxenvchan's close, plus our flag).
+      Atomics.or(this.bytes, this.ownFlagsByte, FLAG_SAID_GOODBYE);
+      Atomics.store(this.bytes, this.ownLive, LIVE_GONE);
+      parts.notifier.kick();
+    }
+    this.released = true;
+    this.evtchn.off('event', this.onEvent);
+    this.evtchn.off('error', this.onPortError);
+    const errors: unknown[] = [];
+    const attempt = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    for (const pages of parts.ringPages) attempt(() => pages.close());
+    // Unmapping the control page fires our unmap-notify (clears our live byte, sends an event),
+    // so the port must still be bound here.
+    attempt(() => parts.control.close());
+    attempt(() => this.evtchn.close());
+    await this.domainWatchStarting;
+    if (this.stopDomainWatch !== undefined) await this.stopDomainWatch();
+    if (parts.xenstorePath !== undefined) {
+      await parts.backend.xenstore.rm(parts.xenstorePath).catch((err: unknown) => {
+        // Gone already (our domain's home was removed, or someone tidied up) is fine.
+        if (!XenError.is(err, 'ENOENT')) errors.push(err);
+      });
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The vchan server: the granting side (libxenvchan_server_init). It allocates the event channel,
+ * grants the control page (unmap-notify on srv_live) and the ring pages, writes the header, and
+ * publishes ring-ref + event-channel in xenstore for one peer domain.
+ */
+import { PAGE_SIZE, XenError, type DomId, type EventChannel, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
+import { ChannelClosedError } from './channel-closed-error.js';
+import {
+  CLI_LIVE,
+  CLI_NOTIFY,
+  FLAG_SPEAKS_GOODBYE,
+  GRANTS,
+  LEFT_CONS,
+  LEFT_ORDER,
+  LEFT_PROD,
+  LIVE_CONNECTED,
+  LIVE_WAITING,
+  NOTIFY_WRITE,
+  RIGHT_CONS,
+  RIGHT_ORDER,
+  RIGHT_PROD,
+  SRV_LIVE,
+  SRV_NOTIFY,
+  controlViews,
+  planRings,
+  type RingPlacement,
+} from './control-page.js';
+import { Notifier } from './notifier.js';
+import { defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
+import { RingConsumer, RingProducer } from './ring.js';
+import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
+
+export interface VchanServerOptions extends VchanWaitOptions {
+  /** The client's domain. */
+  peer: DomId;
+  /** The vchan port name (part of the xenstore path). */
+  port: VchanPort;
+  /** Minimum size of the ring we read (client -> server, LEFT). Default 64 KiB. */
+  readSize?: number;
+  /** Minimum size of the ring we write (server -> client, RIGHT). Default 64 KiB. */
+  writeSize?: number;
+  /** xenstore directory; default /local/domain/<self>/data/vchan/<peer>/<port>. */
+  path?: string;
+  /** listen(): resolve only once the client connected (default true). */
+  waitForClient?: boolean;
+  /** listen(): give up waiting for the client after this long (default: wait forever). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** 64 KiB each way: qrexec's data-channel size; 33 grants per channel. */
+export const DEFAULT_RING_SIZE = 64 * 1024;
+
+export class VchanServer extends VchanEndpoint {
+  /** The xenstore directory holding ring-ref and event-channel. */
+  readonly path: string;
+  /** Grant ref of the control page. */
+  readonly ringRef: number;
+  private connectedPromise: Promise<void> | undefined;
+
+  private constructor(parts: EndpointParts, path: string, ringRef: number) {
+    super(parts);
+    this.path = path;
+    this.ringRef = ringRef;
+  }
+
+  /**
+   * Create the channel and publish it; by default resolve once the client has connected.
+   * A server may write before the client connects (the data waits in the ring).
+   */
+  static async listen(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
+    const server = await VchanServer.create(backend, options);
+    if (options.waitForClient === false) return server;
+    try {
+      await server.whenConnected(options.timeoutMs, options.signal);
+    } catch (err) {
+      await server.close().catch(() => undefined);
+      throw err;
+    }
+    return server;
+  }
+
+  private static async create(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
+    const plan = planRings(options.readSize ?? DEFAULT_RING_SIZE, options.writeSize ?? DEFAULT_RING_SIZE);
+    const path = options.path ?? defaultVchanPath(backend.domid, options.peer, options.port);
+    const undo: Array<() => void> = [];
+    try {
+      const evtchn: EventChannel = await backend.bindUnbound(options.peer);
+      undo.push(() => evtchn.close());
+      const control = await backend.share(options.peer, 1, { writable: true });
+      undo.push(() => control.close());
+      control.setUnmapNotify({ clearByte: SRV_LIVE, sendEvent: evtchn });
+
+      const ringPages: Array<GrantedPages | ForeignMapping> = [];
+      const shareRing = async (p: RingPlacement): Promise<Uint8Array> => {
+        if (p.inPageOffset !== undefined) return new Uint8Array(control.buffer, p.inPageOffset, p.bytes);
+        const pages = await backend.share(options.peer, p.pages, { writable: true });
+        undo.push(() => pages.close());
+        ringPages.push(pages);
+        return new Uint8Array(pages.buffer, 0, p.bytes);
+      };
+      const leftData = await shareRing(plan.left);
+      const leftRefs = ringPages[0]?.refs ?? [];
+      const rightData = await shareRing(plan.right);
+      const rightRefs = plan.right.pages > 0 ? (ringPages[ringPages.length - 1]?.refs ?? []) : [];
+
+      // The header, as libxenvchan's init_gnt_srv writes it (the page starts zeroed).
+      const views = controlViews(control.buffer);
+      new Uint8Array(control.buffer, 0, PAGE_SIZE).fill(0, 0, GRANTS);
+      views.view.setUint16(LEFT_ORDER, plan.left.order, true);
+      views.view.setUint16(RIGHT_ORDER, plan.right.order, true);
+      let g = GRANTS;
+      for (const ref of [...leftRefs, ...rightRefs]) {
+        views.view.setUint32(g, ref, true);
+        g += 4;
+      }
+      views.bytes[CLI_LIVE] = LIVE_WAITING;
+      views.bytes[SRV_LIVE] = LIVE_CONNECTED;
+      views.bytes[CLI_NOTIFY] = NOTIFY_WRITE;
+      Atomics.store(views.bytes, SRV_NOTIFY, FLAG_SPEAKS_GOODBYE);
+
+      const notifier = new Notifier(views.bytes, SRV_NOTIFY, CLI_NOTIFY, evtchn);
+      const consumer = new RingConsumer(views.words, LEFT_CONS / 4, LEFT_PROD / 4, leftData, notifier);
+      const producer = new RingProducer(views.words, RIGHT_PROD / 4, RIGHT_CONS / 4, rightData, notifier);
+
+      await publishRendezvous(backend.xenstore, backend.domid, path, options.peer, control.refs[0] ?? 0, evtchn.localPort);
+      undo.push(() => void backend.xenstore.rm(path).catch(() => undefined));
+
+      return new VchanServer(
+        {
+          role: 'server',
+          backend,
+          peer: options.peer,
+          evtchn,
+          control,
+          ringPages,
+          views,
+          consumer,
+          producer,
+          notifier,
+          spinMicros: options.spinMicros,
+          xenstorePath: path,
+        },
+        path,
+        control.refs[0] ?? 0,
+      );
+    } catch (err) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch {
+          // best effort: the original error matters more
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Resolves when the client has connected (at once if it already has). */
+  whenConnected(timeoutMs?: number, signal?: AbortSignal): Promise<void> {
+    this.checkPeer();
+    if (this.isOpen) return Promise.resolve();
+    if (this.closeReason !== undefined) return Promise.reject(new ChannelClosedError(this.closeReason));
+    this.connectedPromise ??= new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        this.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.off('connect', onConnect);
+        reject(new ChannelClosedError(this.closeReason ?? 'closed', 'before a client connected'));
+      };
+      this.once('connect', onConnect);
+      this.once('close', onClose);
+    });
+    if (timeoutMs === undefined && signal === undefined) return this.connectedPromise;
+    return new Promise<void>((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(
+              () => reject(new XenError({ code: 'ETIMEDOUT', syscall: 'vchan listen', message: `no client connected to ${this.path} within ${timeoutMs} ms`, path: this.path })),
+              timeoutMs,
+            );
+      const onAbort = (): void => reject(new XenError({ code: 'ECANCELED', syscall: 'vchan listen', message: 'listen was aborted', path: this.path }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted === true) onAbort();
+      (this.connectedPromise as Promise<void>).then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      });
+    });
+  }
+}
