@@ -1,0 +1,9 @@
+/** How each baseline is driven, recorded in every results file so a reader can judge fairness. */
+export const BASELINE_NOTES: readonly string[] = [
+  'Unix socket (node:net, stream): length-prefixed frames. Messages < 8 KiB are copied into 64 KiB batch buffers (recycled through write callbacks), one write() per batch; larger messages are written from the caller\'s buffer, header + body in one writev (cork/uncork). At most 32 writes outstanding. The receiver parses frames in place and reassembles frames split across reads.',
+  'child_process IPC: parent and child, serialization "advanced" (structured clone; JSON would be far slower for Buffers). Messages < 8 KiB are framed into 64 KiB batches, one send() per batch; larger ones one send() each. At most 32 sends outstanding.',
+  'Ping-pong on the baselines sends one message per write/send (nothing to batch in a round trip).',
+  'msgpack-rpc baseline: the same @xenipc/rpc library over a Unix socket (a net.Socket Duplex) instead of a xenipc channel, so the difference is the transport.',
+  'memcpy ceiling: one Buffer.copy per message into a ring-sized buffer (in ring-sized pieces for larger messages), in one process.',
+  'xenipc runs on the simulated Xen host (shared memory between processes); the real-Xen path maps grant pages instead but runs the same ring code.',
+];

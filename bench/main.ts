@@ -1,0 +1,113 @@
+/**
+ * `pnpm bench`: xenipc (channel and RPC on the simulated Xen host) against what users would
+ * otherwise pick -- a Unix domain socket, the child_process IPC channel, msgpack-rpc over a Unix
+ * socket -- and a memcpy ceiling, between two separate worker processes, interleaved.
+ * Flags: see options.ts and bench/README.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { WorkerPair } from './control/worker-pair.js';
+import { parseOptions } from './options.js';
+import { machineInfo } from './report/machine-info.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderThroughputSvg } from './report/svg-chart.js';
+import { buildTables, renderConsole } from './report/tables.js';
+import { evaluateTargets } from './report/targets.js';
+import type { BenchReport } from './results-model.js';
+import { startSimulatedHostForBench, type BenchHost } from './transports/simulated-host.js';
+import type { BenchContext } from './workloads/bench-context.js';
+import { runIdle, runPingPongs, runRpc, runStreams } from './workloads/run-all.js';
+import { BASELINE_NOTES } from './baseline-notes.js';
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const started = performance.now();
+  const loadAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
+  process.stderr.write(`xenipc bench (${options.mode}): ${options.runs} interleaved runs, workloads ${[...options.workloads].join(',')}\n`);
+
+  const simDir = mkdtempSync(join(os.tmpdir(), 'xenipc-bench-sim-'));
+  let host: BenchHost | undefined;
+  let connectionCount = 0;
+  const context: BenchContext = {
+    options,
+    pairs: {
+      xenipc: undefined,
+      unixSocket: await WorkerPair.spawn('unix-socket', true, nodeArgs),
+      childIpc: await WorkerPair.spawn('child-ipc', true, nodeArgs),
+      memcpy: await WorkerPair.spawn('memcpy', false, nodeArgs),
+    },
+    domids: undefined,
+    xenipcUnavailable: undefined,
+    nextName: () => `${process.pid}-${++connectionCount}`,
+  };
+  try {
+    host = await startSimulatedHostForBench(simDir);
+    const pair = await WorkerPair.spawn('xenipc', true, nodeArgs);
+    context.pairs.xenipc = pair;
+    const [a, b] = await Promise.all([pair.call<number>('a', 'joinSim', { dir: simDir }), pair.call<number>('b', 'joinSim', { dir: simDir })]);
+    context.domids = { a, b };
+  } catch (error) {
+    context.xenipcUnavailable = `simulated host: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    process.stderr.write(`xenipc will not be measured: ${context.xenipcUnavailable}\n`);
+  }
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    mode: options.mode,
+    machine: machineInfo(loadAtStart),
+    settings: {
+      runs: options.runs,
+      sizes: options.sizes,
+      ringSizes: options.ringSizes,
+      streamMs: options.streamMs,
+      streamWarmupMs: options.streamWarmupMs,
+      pingPongIterations: options.pingPongIterations,
+      rpcIterations: options.rpcIterations,
+      rpcPipelineMs: options.rpcPipelineMs,
+      rpcPipelineWindow: options.rpcPipelineWindow,
+      idleMs: options.idleMs,
+    },
+    stream: [],
+    pingPong: [],
+    rpc: [],
+    idle: [],
+    targets: [],
+    notes: [...BASELINE_NOTES],
+    wallSeconds: 0,
+  };
+  try {
+    if (options.workloads.has('stream')) report.stream = await runStreams(context);
+    if (options.workloads.has('pingpong')) report.pingPong = await runPingPongs(context);
+    if (options.workloads.has('rpc')) report.rpc = await runRpc(context);
+    if (options.workloads.has('idle')) report.idle = await runIdle(context);
+  } finally {
+    await Promise.all(
+      [context.pairs.xenipc, context.pairs.unixSocket, context.pairs.childIpc, context.pairs.memcpy].map((p) => p?.close().catch(() => undefined)),
+    );
+    await host?.close().catch(() => undefined);
+    rmSync(simDir, { recursive: true, force: true });
+  }
+  if (context.xenipcUnavailable !== undefined) report.notes.push(`xenipc was not (fully) measured: ${context.xenipcUnavailable}`);
+  report.targets = evaluateTargets(report);
+  report.machine = machineInfo(loadAtStart);
+  report.wallSeconds = (performance.now() - started) / 1000;
+
+  const tables = buildTables(report);
+  process.stdout.write(`${renderConsole(tables)}\n`);
+
+  mkdirSync(options.outDir, { recursive: true });
+  const base = join(options.outDir, options.mode);
+  const svg = renderThroughputSvg(report.stream, `${report.date.slice(0, 16)}Z, ${report.machine.cpuModel}, ${report.machine.cpus} vCPUs, medians of ${options.runs} runs`);
+  const chartFile = svg === '' ? undefined : `${options.mode}-throughput.svg`;
+  if (chartFile !== undefined) writeFileSync(join(options.outDir, chartFile), svg);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(`${base}.md`, renderMarkdown(report, tables, chartFile));
+  process.stderr.write(`\nwrote ${base}.json, ${base}.md${chartFile === undefined ? '' : `, ${join(options.outDir, chartFile)}`} (${report.wallSeconds.toFixed(0)} s)\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

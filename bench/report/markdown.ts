@@ -1,0 +1,27 @@
+/** The results file for humans: bench/results/<mode>.md, next to the JSON and the chart. */
+import type { BenchReport } from '../results-model.js';
+import { renderMarkdownTables, type Table } from './tables.js';
+
+export function renderMarkdown(report: BenchReport, tables: readonly Table[], chartFile: string | undefined): string {
+  const m = report.machine;
+  const lines = [
+    `# xenipc benchmark results (${report.mode})`,
+    '',
+    `- Date: ${report.date}; wall time ${report.wallSeconds.toFixed(0)} s`,
+    `- Machine: ${m.cpuModel}, ${m.cpus} vCPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
+    `- Load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}`,
+    `- Settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+      .join('; ')}`,
+    '',
+    'How to read: see bench/README.md. Every xenipc cell and every baseline cell is a median over',
+    'interleaved runs taken in one session; ratios are ratios of those medians.',
+    '',
+  ];
+  if (chartFile !== undefined) lines.push(`![throughput vs message size](${chartFile})`, '');
+  lines.push(renderMarkdownTables(tables));
+  if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  const errors = [...report.stream, ...report.pingPong, ...report.rpc, ...report.idle].flatMap((c) => c.errors.map((e) => e.split('\n')[0]));
+  if (errors.length > 0) lines.push('## Errors', '', ...[...new Set(errors)].map((e) => `- ${e}`), '');
+  return lines.join('\n');
+}

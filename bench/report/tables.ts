@@ -1,0 +1,123 @@
+/**
+ * The results as plain tables (header row + rows of strings), shared by the console and the
+ * markdown renderers so both always show the same numbers.
+ */
+import type { BenchReport, StreamCell } from '../results-model.js';
+import { formatBytes, formatMbPerSec, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
+
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
+  notes?: string[];
+}
+
+function streamCell(report: BenchReport, transport: string, size: number, ring: number | null): StreamCell | undefined {
+  return report.stream.find((c) => c.transport === transport && c.size === size && c.ringBytes === ring);
+}
+
+function throughput(cell: StreamCell | undefined): string {
+  if (cell === undefined || cell.runs.length === 0) return cell?.errors.length ? 'failed' : 'n/a';
+  return `${formatMbPerSec(cell.medianMbPerSec)} MB/s, ${formatRate(cell.medianMsgPerSec)} msg/s`;
+}
+
+export function buildTables(report: BenchReport): Table[] {
+  const tables: Table[] = [];
+  const sizes = [...new Set(report.stream.map((c) => c.size))].sort((a, b) => a - b);
+  const rings = [...new Set(report.stream.filter((c) => c.transport === 'xenipc').map((c) => c.ringBytes as number))].sort((a, b) => a - b);
+
+  if (sizes.length > 0) {
+    tables.push({
+      title: 'One-way stream throughput (median of runs; MB = 10^6 payload bytes)',
+      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket', 'child_process IPC', ...rings.map((r) => `memcpy ${formatBytes(r)}`)],
+      rows: sizes.map((size) => [
+        formatBytes(size),
+        ...rings.map((r) => throughput(streamCell(report, 'xenipc', size, r))),
+        throughput(streamCell(report, 'unix-socket', size, null)),
+        throughput(streamCell(report, 'child-ipc', size, null)),
+        ...rings.map((r) => throughput(streamCell(report, 'memcpy', size, r))),
+      ]),
+    });
+    const ratio = (a: StreamCell | undefined, b: StreamCell | undefined): string => formatRatio((a?.medianMbPerSec ?? NaN) / (b?.medianMbPerSec ?? NaN));
+    tables.push({
+      title: 'Stream throughput ratios (xenipc median / baseline median)',
+      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'of memcpy'])],
+      rows: sizes.map((size) => [
+        formatBytes(size),
+        ...rings.flatMap((r) => {
+          const xen = streamCell(report, 'xenipc', size, r);
+          return [ratio(xen, streamCell(report, 'unix-socket', size, null)), ratio(xen, streamCell(report, 'child-ipc', size, null)), ratio(xen, streamCell(report, 'memcpy', size, r))];
+        }),
+      ]),
+    });
+  }
+
+  if (report.pingPong.length > 0) {
+    const socket = report.pingPong.find((c) => c.transport === 'unix-socket');
+    tables.push({
+      title: `Ping-pong round trip, ${report.pingPong[0]!.size} B (median over runs of each run's percentile)`,
+      header: ['transport', 'p50 us', 'p99 us', 'p50 vs Unix socket', 'runs'],
+      rows: report.pingPong.map((c) => [
+        c.transport === 'xenipc' ? `xenipc, ${c.spin ? 'spinning' : 'event-only'}` : c.transport === 'unix-socket' ? 'Unix socket' : 'child_process IPC',
+        formatMicros(c.medianP50Ns),
+        formatMicros(c.medianP99Ns),
+        formatRatio(c.medianP50Ns / (socket?.medianP50Ns ?? NaN)),
+        c.runs.length === 0 && c.errors.length > 0 ? 'failed' : String(c.runs.length),
+      ]),
+    });
+  }
+
+  if (report.rpc.length > 0) {
+    const socket = report.rpc.find((c) => c.transport === 'rpc-unix-socket');
+    tables.push({
+      title: 'RPC (@xenipc/rpc, msgpack-rpc): small call round trip and pipelined throughput',
+      header: ['transport', 'p50 us', 'p99 us', 'p50 vs socket', 'pipelined calls/s', 'runs'],
+      rows: report.rpc.map((c) => [
+        c.transport === 'rpc-xenipc' ? 'xenipc channel' : 'Unix socket (same library)',
+        formatMicros(c.medianP50Ns),
+        formatMicros(c.medianP99Ns),
+        formatRatio(c.medianP50Ns / (socket?.medianP50Ns ?? NaN)),
+        formatRate(c.medianCallsPerSec),
+        c.runs.length === 0 && c.errors.length > 0 ? 'failed' : String(c.runs.length),
+      ]),
+    });
+  }
+
+  if (report.idle.length > 0) {
+    tables.push({
+      title: 'CPU of an idle open connection (percent of one core, per process)',
+      header: ['connection', 'listener (A)', 'connector (B)', 'orchestrator / sim host', 'window s'],
+      rows: report.idle.map((c) => [c.label, formatPercent(c.cpuPercentA), formatPercent(c.cpuPercentB), formatPercent(c.cpuPercentHost), c.seconds.toFixed(1)]),
+    });
+  }
+
+  if (report.targets.length > 0) {
+    tables.push({
+      title: 'Targets',
+      header: ['target', 'wanted', 'measured', 'met'],
+      rows: report.targets.map((t) => [t.name, t.wanted, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
+    });
+  }
+  return tables;
+}
+
+export function renderConsole(tables: readonly Table[]): string {
+  const out: string[] = [];
+  for (const table of tables) {
+    const all = [table.header, ...table.rows];
+    const widths = table.header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+    const line = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+    out.push('', table.title, line(table.header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line));
+  }
+  return out.join('\n');
+}
+
+export function renderMarkdownTables(tables: readonly Table[]): string {
+  const out: string[] = [];
+  for (const table of tables) {
+    out.push(`### ${table.title}`, '', `| ${table.header.join(' | ')} |`, `|${table.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const row of table.rows) out.push(`| ${row.join(' | ')} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}

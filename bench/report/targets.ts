@@ -1,0 +1,60 @@
+/**
+ * The project's performance targets, checked against one run's medians. Ratios are ratios of
+ * medians of interleaved runs (the runs of both sides were taken alternately, minutes apart at
+ * most, so drift of the machine affects both alike).
+ */
+import type { BenchReport, TargetResult } from '../results-model.js';
+import { formatBytes, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
+
+/** An idle connection counts as "~0 % CPU" below this, per process, in percent of one core. */
+export const IDLE_CPU_LIMIT_PERCENT = 1;
+
+function check(name: string, wanted: string, value: number, ok: (v: number) => boolean, show: (v: number) => string): TargetResult {
+  if (!Number.isFinite(value)) return { name, wanted, measured: 'not measured', met: null };
+  return { name, wanted, measured: show(value), met: ok(value) };
+}
+
+export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' | 'rpc' | 'idle'>): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const stream = (transport: string, size: number, ring: number | null) =>
+    report.stream.find((c) => c.transport === transport && c.size === size && c.ringBytes === ring);
+  const rings = [...new Set(report.stream.filter((c) => c.transport === 'xenipc').map((c) => c.ringBytes as number))];
+
+  for (const ring of rings) {
+    const xen64k = stream('xenipc', 65536, ring);
+    const sock64k = stream('unix-socket', 65536, null);
+    const mem64k = stream('memcpy', 65536, ring);
+    targets.push(
+      check(`64 KiB msgs, ${formatBytes(ring)} ring: MB/s vs Unix socket`, '>= 5x', (xen64k?.medianMbPerSec ?? NaN) / (sock64k?.medianMbPerSec ?? NaN), (v) => v >= 5, formatRatio),
+      check(`64 KiB msgs, ${formatBytes(ring)} ring: MB/s vs memcpy ceiling`, '>= 0.5x', (xen64k?.medianMbPerSec ?? NaN) / (mem64k?.medianMbPerSec ?? NaN), (v) => v >= 0.5, formatRatio),
+    );
+    const xen64 = stream('xenipc', 64, ring);
+    const sock64 = stream('unix-socket', 64, null);
+    targets.push(
+      check(`64 B msgs, ${formatBytes(ring)} ring: msg/s vs Unix socket`, '>= 10x', (xen64?.medianMsgPerSec ?? NaN) / (sock64?.medianMsgPerSec ?? NaN), (v) => v >= 10, formatRatio),
+    );
+  }
+
+  const ping = (transport: string, spin: boolean | null) => report.pingPong.find((c) => c.transport === transport && c.spin === spin);
+  const sockPing = ping('unix-socket', null)?.medianP50Ns ?? NaN;
+  const spinPing = ping('xenipc', true)?.medianP50Ns ?? NaN;
+  const eventPing = ping('xenipc', false)?.medianP50Ns ?? NaN;
+  targets.push(
+    check('ping-pong 64 B p50, spinning, vs Unix socket', '<= 1/20 (0.05x)', spinPing / sockPing, (v) => v <= 1 / 20, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(sockPing)} us)`),
+    check('ping-pong 64 B p50, event-only, vs Unix socket', '<= 1x', eventPing / sockPing, (v) => v <= 1, (v) => `${formatRatio(v)} (${formatMicros(eventPing)} us vs ${formatMicros(sockPing)} us)`),
+  );
+
+  const rpc = (transport: string) => report.rpc.find((c) => c.transport === transport);
+  const rpcXen = rpc('rpc-xenipc');
+  const rpcSock = rpc('rpc-unix-socket');
+  targets.push(
+    check('RPC round trip p50 vs msgpack-rpc over Unix socket', '<= 1/5 (0.2x)', (rpcXen?.medianP50Ns ?? NaN) / (rpcSock?.medianP50Ns ?? NaN), (v) => v <= 0.2, (v) => `${formatRatio(v)} (${formatMicros(rpcXen?.medianP50Ns ?? NaN)} us vs ${formatMicros(rpcSock?.medianP50Ns ?? NaN)} us)`),
+    check('RPC pipelined calls/s over xenipc', '>= 300 k/s', rpcXen?.medianCallsPerSec ?? NaN, (v) => v >= 300_000, (v) => `${formatRate(v)}/s`),
+  );
+
+  for (const cell of report.idle.filter((c) => c.label.startsWith('xenipc'))) {
+    const worst = Math.max(cell.cpuPercentA, cell.cpuPercentB);
+    targets.push(check(`idle open channel CPU, ${cell.label.replace('xenipc ', '')}`, `~0 % (< ${IDLE_CPU_LIMIT_PERCENT} % per process)`, worst, (v) => v < IDLE_CPU_LIMIT_PERCENT, (v) => `${formatPercent(v)} (busiest side)`));
+  }
+  return targets;
+}

@@ -1,0 +1,96 @@
+/** The shape of a benchmark run's results, as written to bench/results/*.json. */
+
+export type StreamTransport = 'xenipc' | 'unix-socket' | 'child-ipc' | 'memcpy';
+
+export interface StreamRun {
+  messages: number;
+  seconds: number;
+  /** Payload bytes per second / 10^6 (framing not counted). */
+  mbPerSec: number;
+  msgPerSec: number;
+}
+
+export interface StreamCell {
+  transport: StreamTransport;
+  /** Ring size for xenipc and the memcpy ceiling; null where it does not apply. */
+  ringBytes: number | null;
+  size: number;
+  runs: StreamRun[];
+  medianMbPerSec: number;
+  medianMsgPerSec: number;
+  errors: string[];
+}
+
+export interface LatencyRun {
+  p50Ns: number;
+  p99Ns: number;
+  samples: number;
+}
+
+export interface PingPongCell {
+  transport: 'xenipc' | 'unix-socket' | 'child-ipc';
+  /** xenipc only: busy-poll before sleeping (true) or event channel only (false). */
+  spin: boolean | null;
+  size: number;
+  runs: LatencyRun[];
+  medianP50Ns: number;
+  medianP99Ns: number;
+  errors: string[];
+}
+
+export interface RpcRun extends LatencyRun {
+  pipelinedCallsPerSec: number;
+}
+
+export interface RpcCell {
+  transport: 'rpc-xenipc' | 'rpc-unix-socket';
+  runs: RpcRun[];
+  medianP50Ns: number;
+  medianP99Ns: number;
+  medianCallsPerSec: number;
+  errors: string[];
+}
+
+export interface IdleCell {
+  /** What sat idle: e.g. "xenipc (event-only)". */
+  label: string;
+  seconds: number;
+  /** Percent of one core, per process: worker A (listener), worker B (connector), orchestrator. */
+  cpuPercentA: number;
+  cpuPercentB: number;
+  /** The orchestrator, which hosts the simulated Xen host (xenstore, event relay) if any. */
+  cpuPercentHost: number;
+  errors: string[];
+}
+
+export interface TargetResult {
+  name: string;
+  wanted: string;
+  measured: string;
+  /** null when it could not be measured. */
+  met: boolean | null;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cpus: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+}
+
+export interface BenchReport {
+  date: string;
+  mode: 'quick' | 'full';
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  stream: StreamCell[];
+  pingPong: PingPongCell[];
+  rpc: RpcCell[];
+  idle: IdleCell[];
+  targets: TargetResult[];
+  notes: string[];
+  wallSeconds: number;
+}
