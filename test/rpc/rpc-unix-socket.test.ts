@@ -1,0 +1,96 @@
+/**
+ * @xenipc/rpc between two processes over a Unix socket: pipelining, remote errors, timeouts,
+ * aborts, and peer death with calls in flight.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionClosedError, RemoteError, RpcTimeoutError, createStreamPeer, type RpcPeer } from '@xenipc/rpc';
+import { spawnTs } from '../support/spawn-domain.js';
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function startServer(): Promise<{ child: ChildProcess; peer: RpcPeer }> {
+  const dir = mkdtempSync(join(tmpdir(), 'xenipc-rpc-mp-'));
+  dirs.push(dir);
+  const path = join(dir, 'server.sock');
+  const child = spawnTs(new URL('./fixtures/rpc-server.fixture.ts', import.meta.url), [path]);
+  children.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  const socket = connect(path);
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  return { child, peer: createStreamPeer(socket) };
+}
+
+describe('rpc between two processes over a Unix socket', () => {
+  it('returns correct results for 100,000 pipelined calls', async () => {
+    const { peer } = await startServer();
+    const count = 100_000;
+    const started = performance.now();
+    const calls: Promise<number>[] = new Array(count);
+    for (let i = 0; i < count; i++) calls[i] = peer.call<number>('add', i, 1_000_000);
+    const results = await Promise.all(calls);
+    const seconds = (performance.now() - started) / 1000;
+    for (let i = 0; i < count; i++) if (results[i] !== i + 1_000_000) throw new Error(`call ${i} returned ${results[i]}`);
+    console.log(`[rpc] unix socket: ${count} pipelined calls in ${seconds.toFixed(3)} s = ${Math.round(count / seconds)} calls/s`);
+    expect(peer.stats.callsSucceeded).toBe(count);
+    peer.close();
+  });
+
+  it('rejects with RemoteError carrying the thrown name and message', async () => {
+    const { peer } = await startServer();
+    const error = await peer.call('fail', 'QuotaExceeded', 'too many widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ name: 'QuotaExceeded', message: 'too many widgets' });
+    await expect(peer.call('nope')).rejects.toMatchObject({ name: 'MethodNotFound' });
+    peer.close();
+  });
+
+  it('times out and aborts locally; late responses are dropped and counted', async () => {
+    const { peer } = await startServer();
+    await expect(peer.callWith({ timeoutMs: 30 }, 'sleep', 150, 'late')).rejects.toBeInstanceOf(RpcTimeoutError);
+    const controller = new AbortController();
+    const aborted = peer.callWith({ signal: controller.signal }, 'sleep', 100, 'late');
+    setTimeout(() => controller.abort(new Error('user gave up')), 10);
+    await expect(aborted).rejects.toThrow('user gave up');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(peer.stats.lateResponses).toBe(2);
+    expect(peer.stats.unknownResponses).toBe(0);
+    await expect(peer.call('add', 1, 2)).resolves.toBe(3);
+    peer.close();
+  });
+
+  it('rejects 1,000 in-flight calls within 100 ms of SIGKILL of the peer', async () => {
+    const { child, peer } = await startServer();
+    await expect(peer.call('pid')).resolves.toBe(child.pid);
+    const calls = Array.from({ length: 1000 }, () => peer.call('never').then(
+      () => { throw new Error('resolved'); },
+      (error: unknown) => ({ error, at: performance.now() }),
+    ));
+    await new Promise((r) => setTimeout(r, 50)); // let the server receive them
+    expect(peer.pendingCalls).toBe(1000);
+    const killedAt = performance.now();
+    child.kill('SIGKILL');
+    const outcomes = await Promise.all(calls);
+    const latest = Math.max(...outcomes.map((o) => o.at)) - killedAt;
+    console.log(`[rpc] unix socket: 1000 pending calls rejected ${latest.toFixed(1)} ms after SIGKILL`);
+    for (const { error } of outcomes) {
+      expect(error).toBeInstanceOf(ConnectionClosedError);
+      expect(['peer-closed', 'transport-error']).toContain((error as ConnectionClosedError).reason);
+    }
+    expect(latest).toBeLessThan(100);
+  });
+});
