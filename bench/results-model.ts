@@ -1,6 +1,7 @@
 /** The shape of a benchmark run's results, as written to bench/results/*.json. */
 
-export type StreamTransport = 'xenipc' | 'unix-socket' | 'child-ipc' | 'memcpy';
+/** 'unix-socket-unbatched': one write() per message, the naive use, shown for reference. */
+export type StreamTransport = 'xenipc' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy';
 
 export interface StreamRun {
   messages: number;

@@ -21,7 +21,7 @@ function seriesOf(cells: readonly StreamCell[]): Series[] {
   for (const cell of cells) {
     if (!Number.isFinite(cell.medianMbPerSec)) continue;
     const ring = cell.ringBytes === null ? '' : ` ${formatBytes(cell.ringBytes)} ring`;
-    const name = cell.transport === 'unix-socket' ? 'Unix socket' : cell.transport === 'child-ipc' ? 'child_process IPC' : `${cell.transport}${ring}`;
+    const name = cell.transport === 'unix-socket' ? 'Unix socket' : cell.transport === 'unix-socket-unbatched' ? 'Unix socket, 1 write/msg' : cell.transport === 'child-ipc' ? 'child_process IPC' : `${cell.transport}${ring}`;
     const series = byName.get(name) ?? { name, dashed: cell.transport === 'memcpy', points: [] };
     series.points.push({ size: cell.size, mbPerSec: cell.medianMbPerSec });
     byName.set(name, series);

@@ -29,24 +29,30 @@ export function buildTables(report: BenchReport): Table[] {
   if (sizes.length > 0) {
     tables.push({
       title: 'One-way stream throughput (median of runs; MB = 10^6 payload bytes)',
-      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket', 'child_process IPC', ...rings.map((r) => `memcpy ${formatBytes(r)}`)],
+      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket (batched)', 'child_process IPC', 'Unix socket, 1 write/msg', ...rings.map((r) => `memcpy ${formatBytes(r)}`)],
       rows: sizes.map((size) => [
         formatBytes(size),
         ...rings.map((r) => throughput(streamCell(report, 'xenipc', size, r))),
         throughput(streamCell(report, 'unix-socket', size, null)),
         throughput(streamCell(report, 'child-ipc', size, null)),
+        throughput(streamCell(report, 'unix-socket-unbatched', size, null)),
         ...rings.map((r) => throughput(streamCell(report, 'memcpy', size, r))),
       ]),
     });
     const ratio = (a: StreamCell | undefined, b: StreamCell | undefined): string => formatRatio((a?.medianMbPerSec ?? NaN) / (b?.medianMbPerSec ?? NaN));
     tables.push({
       title: 'Stream throughput ratios (xenipc median / baseline median)',
-      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'of memcpy'])],
+      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'vs socket 1 write/msg', 'of memcpy'])],
       rows: sizes.map((size) => [
         formatBytes(size),
         ...rings.flatMap((r) => {
           const xen = streamCell(report, 'xenipc', size, r);
-          return [ratio(xen, streamCell(report, 'unix-socket', size, null)), ratio(xen, streamCell(report, 'child-ipc', size, null)), ratio(xen, streamCell(report, 'memcpy', size, r))];
+          return [
+            ratio(xen, streamCell(report, 'unix-socket', size, null)),
+            ratio(xen, streamCell(report, 'child-ipc', size, null)),
+            ratio(xen, streamCell(report, 'unix-socket-unbatched', size, null)),
+            ratio(xen, streamCell(report, 'memcpy', size, r)),
+          ];
         }),
       ]),
     });

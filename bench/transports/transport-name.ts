@@ -14,6 +14,8 @@ export interface ConnectionParams {
   spin?: boolean;
   /** The peer's domain id (xenipc): the connector's for the listener and vice versa. */
   peerDomid?: number;
+  /** Unix socket stream sender: one write() per message instead of batches (the naive use). */
+  oneWritePerMessage?: boolean;
   /** Unique per connection: socket path suffix or vchan port name. */
   name: string;
 }

@@ -25,6 +25,8 @@ export const BATCH_BYTES = 64 * 1024;
 export const DIRECT_WRITE_MIN = 8 * 1024;
 /** Outstanding writes: 32 batches = 2 MiB, about ten times the kernel's socket buffer. */
 const WINDOW_WRITES = 32;
+/** Outstanding writes when each message is its own write. */
+const WINDOW_SINGLE_WRITES = 4096;
 /** Check the clock every this many messages, not on each one. */
 const CLOCK_EVERY = 64;
 
@@ -58,7 +60,11 @@ export function connectUnixSocket(path: string): Promise<net.Socket> {
 }
 
 export class UnixSocketEndpoint implements MessageEndpoint {
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    /** Stream sender only: skip batching, as a naive user would (reported separately). */
+    private readonly oneWritePerMessage = false,
+  ) {
     socket.pause();
   }
 
@@ -90,11 +96,28 @@ export class UnixSocketEndpoint implements MessageEndpoint {
   async sendStream(spec: StreamSpec): Promise<StreamSendResult> {
     const socket = this.socket;
     const payload = makePayload(spec.size);
-    const window = new WriteWindow(WINDOW_WRITES);
+    const window = new WriteWindow(this.oneWritePerMessage ? WINDOW_SINGLE_WRITES : WINDOW_WRITES);
     const deadline = performance.now() + spec.durationMs;
     const startNs = hrtimeNs();
     let sent = 0;
-    if (spec.size < DIRECT_WRITE_MIN) {
+    if (this.oneWritePerMessage) {
+      const writeFrame = (sequence: number): void => {
+        const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + spec.size);
+        frame.writeUInt32LE(spec.size, 0);
+        payload.copy(frame, FRAME_HEADER_BYTES);
+        writeSequence(frame, FRAME_HEADER_BYTES, sequence);
+        window.acquire();
+        socket.write(frame, window.release);
+      };
+      for (;;) {
+        for (let i = 0; i < CLOCK_EVERY; i++) {
+          writeFrame(sent++);
+          if (window.full) await window.drained();
+        }
+        if (performance.now() >= deadline) break;
+      }
+      writeFrame(END_OF_STREAM);
+    } else if (spec.size < DIRECT_WRITE_MIN) {
       const batcher = new FrameBatcher(BATCH_BYTES, (batch, done) => {
         window.acquire();
         socket.write(batch, () => {

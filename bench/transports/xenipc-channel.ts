@@ -19,3 +19,11 @@ export async function listenXenipc(_state: WorkerState, _params: ConnectionParam
 export async function connectXenipc(_state: WorkerState, _params: ConnectionParams, _address: unknown): Promise<Connection> {
   throw new Error('@xenipc/channel is not available yet');
 }
+
+export async function listenRpcXenipc(_state: WorkerState, _params: ConnectionParams): Promise<ListenResult> {
+  throw new Error('@xenipc/rpc has no channel transport yet');
+}
+
+export async function connectRpcXenipc(_state: WorkerState, _params: ConnectionParams, _address: unknown): Promise<Connection> {
+  throw new Error('@xenipc/rpc has no channel transport yet');
+}

@@ -35,7 +35,7 @@ export async function listen(state: WorkerState, transport: TransportName, param
   switch (transport) {
     case 'unix-socket': {
       const listening = await listenUnixSocket(socketPath(params));
-      return { address: listening.address, connection: listening.accepted.then((s) => new UnixSocketEndpoint(s)) };
+      return { address: listening.address, connection: listening.accepted.then((s) => new UnixSocketEndpoint(s, params.oneWritePerMessage)) };
     }
     case 'child-ipc':
       return { address: null, connection: Promise.resolve(new ChildIpcEndpoint(childIpcPort(state))) };
@@ -44,12 +44,12 @@ export async function listen(state: WorkerState, transport: TransportName, param
       return listenXenipc(state, params);
     }
     case 'rpc-unix-socket': {
-      const { RpcSocketEndpoint } = await import('../transports/rpc-endpoint.js');
+      const { RpcPeerEndpoint } = await import('../transports/rpc-endpoint.js');
       const listening = await listenUnixSocket(socketPath(params));
-      return { address: listening.address, connection: listening.accepted.then((s) => RpcSocketEndpoint.over(s)) };
+      return { address: listening.address, connection: listening.accepted.then((s) => RpcPeerEndpoint.overSocket(s)) };
     }
     case 'rpc-xenipc': {
-      const { listenRpcXenipc } = await import('../transports/rpc-endpoint.js');
+      const { listenRpcXenipc } = await import('../transports/xenipc-channel.js');
       return listenRpcXenipc(state, params);
     }
   }
@@ -58,7 +58,7 @@ export async function listen(state: WorkerState, transport: TransportName, param
 export async function connect(state: WorkerState, transport: TransportName, params: ConnectionParams, address: unknown): Promise<Connection> {
   switch (transport) {
     case 'unix-socket':
-      return new UnixSocketEndpoint(await connectUnixSocket(address as string));
+      return new UnixSocketEndpoint(await connectUnixSocket(address as string), params.oneWritePerMessage);
     case 'child-ipc':
       return new ChildIpcEndpoint(childIpcPort(state));
     case 'xenipc': {
@@ -66,11 +66,11 @@ export async function connect(state: WorkerState, transport: TransportName, para
       return connectXenipc(state, params, address);
     }
     case 'rpc-unix-socket': {
-      const { RpcSocketEndpoint } = await import('../transports/rpc-endpoint.js');
-      return RpcSocketEndpoint.over(await connectUnixSocket(address as string));
+      const { RpcPeerEndpoint } = await import('../transports/rpc-endpoint.js');
+      return RpcPeerEndpoint.overSocket(await connectUnixSocket(address as string));
     }
     case 'rpc-xenipc': {
-      const { connectRpcXenipc } = await import('../transports/rpc-endpoint.js');
+      const { connectRpcXenipc } = await import('../transports/xenipc-channel.js');
       return connectRpcXenipc(state, params, address);
     }
   }

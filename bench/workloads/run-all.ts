@@ -76,13 +76,21 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
     for (const ring of options.ringSizes) {
       const cell = streamCell('xenipc', ring, size);
       cells.push(cell);
-      steps.push({ family: 'xenipc', cells: cell, label: `xenipc ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, ring) });
+      steps.push({ family: 'xenipc', cells: cell, label: `xenipc ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, { ringBytes: ring }) });
     }
     for (const transport of ['unix-socket', 'child-ipc'] as const) {
       const cell = streamCell(transport, null, size);
       cells.push(cell);
-      steps.push({ family: 'baseline', cells: cell, label: `${transport} size ${size}`, measure: () => measureStream(context, transport, size, null) });
+      steps.push({ family: 'baseline', cells: cell, label: `${transport} size ${size}`, measure: () => measureStream(context, transport, size, {}) });
     }
+    const unbatched = streamCell('unix-socket-unbatched', null, size);
+    cells.push(unbatched);
+    steps.push({
+      family: 'baseline',
+      cells: unbatched,
+      label: `unix-socket-unbatched size ${size}`,
+      measure: () => measureStream(context, 'unix-socket', size, { oneWritePerMessage: true }),
+    });
     for (const ring of options.ringSizes) {
       const cell = streamCell('memcpy', ring, size);
       cells.push(cell);

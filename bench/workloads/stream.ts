@@ -23,8 +23,13 @@ function toRun(messages: number, size: number, seconds: number): StreamRun {
   return { messages, seconds, mbPerSec: (messages * size) / seconds / 1e6, msgPerSec: messages / seconds };
 }
 
-export async function measureStream(context: BenchContext, transport: MessageTransport, size: number, ringBytes: number | null): Promise<StreamRun> {
-  const pair = await openConnection(context, transport, ringBytes === null ? {} : { ringBytes });
+export async function measureStream(
+  context: BenchContext,
+  transport: MessageTransport,
+  size: number,
+  params: { ringBytes?: number; oneWritePerMessage?: boolean },
+): Promise<StreamRun> {
+  const pair = await openConnection(context, transport, params);
   try {
     await timedStream(pair, { size, durationMs: context.options.streamWarmupMs });
     return await timedStream(pair, { size, durationMs: context.options.streamMs });
