@@ -1,0 +1,121 @@
+/**
+ * joinSimulatedHost(): become a domain of the simulated host serving `dir`, starting a detached
+ * host daemon first if none is listening (autoStart, the default).
+ */
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DomId } from '../backend/xen-backend.js';
+import { checkDomid } from '../backend/validate-args.js';
+import { XenError } from '../xen-error.js';
+import { XenStoreClient } from '../xenstore/xs-client.js';
+import { ControlFrameDecoder, encodeControlFrame } from './control-frames.js';
+import { EventLinks } from './event-links.js';
+import { HostConnection } from './host-connection.js';
+import type { HelloReply } from './host-protocol.js';
+import { SimBackend } from './sim-backend.js';
+import { defaultSimDir, hostSocketPath, prepareSimDir } from './sim-dir.js';
+
+export interface JoinSimulatedHostOptions {
+  /** Sim directory; default $XENIPC_SIM_DIR or `${os.tmpdir()}/xenipc-sim-<uid>`. */
+  dir?: string;
+  /** Ask for this domid (0 = privileged dom0); default: the host picks the next free one. */
+  domid?: DomId;
+  /** Start a detached host daemon if none is listening (default true). */
+  autoStart?: boolean;
+  /** How long to wait for an auto-started host to listen (default 15000 ms). */
+  startTimeoutMs?: number;
+}
+
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+function spawnHostDaemon(dir: string): void {
+  const self = import.meta.url;
+  const fromSource = self.endsWith('.ts');
+  const entry = fileURLToPath(new URL(fromSource ? './host-entry.ts' : './host-entry.js', self));
+  const args = fromSource ? ['--conditions=xenipc-source', '--import', 'tsx', entry, dir] : [entry, dir];
+  // cwd next to the entry so that `--import tsx` resolves from this workspace's node_modules.
+  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', cwd: dirname(entry) });
+  child.unref();
+}
+
+async function connectHost(dir: string, autoStart: boolean, timeoutMs: number): Promise<Socket> {
+  const path = hostSocketPath(dir);
+  const deadline = Date.now() + timeoutMs;
+  let spawned = false;
+  for (;;) {
+    try {
+      return await connectSocket(path);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
+      if (!absent || !autoStart || Date.now() > deadline) {
+        throw new XenError({
+          code: code ?? 'EIO',
+          syscall: 'connect',
+          path,
+          message: autoStart && absent
+            ? `the simulated host started for ${dir} did not come up within ${timeoutMs} ms`
+            : `no simulated Xen host at ${path} (start one with \`xenipc sim\` or join with autoStart)`,
+          cause,
+        });
+      }
+      if (!spawned) {
+        spawnHostDaemon(dir);
+        spawned = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25)); // start-up only, never on a hot path
+    }
+  }
+}
+
+/** Second connection to the host, switched to xs_wire after a one-frame handshake. */
+async function openXenStore(dir: string, token: string): Promise<XenStoreClient> {
+  const socket = await connectSocket(hostSocketPath(dir));
+  const decoder = new ControlFrameDecoder();
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      const [reply] = decoder.push(chunk);
+      if (reply === undefined) return;
+      socket.removeListener('data', onData);
+      if (reply.ok === true) resolve();
+      else reject(new XenError({ code: 'EACCES', syscall: 'connect', message: 'the simulated host refused the xenstore connection' }));
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new XenError({ code: 'ECONNRESET', syscall: 'connect', message: 'the simulated host closed the xenstore connection' })));
+    socket.write(encodeControlFrame({ id: 0, op: 'xenstore', token }));
+  });
+  socket.removeAllListeners('close');
+  return new XenStoreClient(socket, 'simulated xenstore');
+}
+
+export async function joinSimulatedHost(options: JoinSimulatedHostOptions = {}): Promise<SimBackend> {
+  if (options.domid !== undefined) checkDomid(options.domid, 'hello');
+  const dir = prepareSimDir(options.dir ?? defaultSimDir());
+  let backend: SimBackend | undefined;
+  const links = new EventLinks(dir, (from, port) => backend?.onEvent(from, port));
+  await links.listen();
+  let host: HostConnection | undefined;
+  try {
+    host = new HostConnection(await connectHost(dir, options.autoStart ?? true, options.startTimeoutMs ?? 15_000));
+    const hello = await host.request<HelloReply & Record<string, unknown>>('hello', { domid: options.domid, pid: process.pid, eventSocket: links.socketName });
+    links.attach(hello.domid, hello.pendingPage);
+    const xenstore = await openXenStore(dir, hello.token);
+    backend = new SimBackend(hello.domid, host, links, xenstore);
+    return backend;
+  } catch (err) {
+    host?.close();
+    links.close();
+    throw err;
+  }
+}
