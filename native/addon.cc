@@ -9,6 +9,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   InitFileDescriptors(env, exports);
   InitMemoryMapping(env, exports);
+  InitGntdev(env, exports);
+  InitGntalloc(env, exports);
+  InitEvtchn(env, exports);
+  InitPortPoller(env, exports);
+  InitUapiConstants(env, exports);
   return exports;
 }
 

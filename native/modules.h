@@ -7,5 +7,5 @@ void InitMemoryMapping(Napi::Env env, Napi::Object exports);
 void InitGntdev(Napi::Env env, Napi::Object exports);
 void InitGntalloc(Napi::Env env, Napi::Object exports);
 void InitEvtchn(Napi::Env env, Napi::Object exports);
-void InitFdPoller(Napi::Env env, Napi::Object exports);
+void InitPortPoller(Napi::Env env, Napi::Object exports);
 void InitUapiConstants(Napi::Env env, Napi::Object exports);

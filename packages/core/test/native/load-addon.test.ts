@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { addonCandidatePaths, ADDON_PATH_ENV } from '@xenipc/core';
+import { spawnTs } from '../../../../test/support/spawn-domain.js';
+
+describe('addon loader', () => {
+  it('searches build/Release at the repository root by default', () => {
+    const saved = process.env[ADDON_PATH_ENV];
+    delete process.env[ADDON_PATH_ENV];
+    try {
+      expect(addonCandidatePaths()[0]).toMatch(/\/build\/Release\/xenipc\.node$/);
+    } finally {
+      if (saved !== undefined) process.env[ADDON_PATH_ENV] = saved;
+    }
+  });
+
+  it('a missing addon is a XenError telling to run pnpm build:native (XENIPC_ADDON overrides the search)', async () => {
+    const child = spawnTs(new URL('./fixtures/missing-addon-child.ts', import.meta.url), [], {
+      env: { ...process.env, [ADDON_PATH_ENV]: '/nonexistent/xenipc.node' },
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as { isXenError: boolean; code: string; message: string };
+    expect(result.isXenError).toBe(true);
+    expect(result.code).toBe('ENOENT');
+    expect(result.message).toContain('/nonexistent/xenipc.node');
+    expect(result.message).toContain('pnpm build:native');
+  });
+});
