@@ -105,8 +105,8 @@ XEN_LIBS="$ROOT/usr/lib/x86_64-linux-gnu"
 file_ids() { for f in "$@"; do stat -L -c '%n %s %Y' "$f"; done; }
 IMAGES_KEY=$({
   echo "$DEBS_KEY"
-  cat "$0" "$HERE"/guest/*
-  file_ids "$NODE_BIN" /bin/busybox
+  cat "$0" "$HERE"/image/*
+  file_ids "$NODE_BIN" /bin/busybox /lib/x86_64-linux-gnu/libc.so.6
 } | hash_of)
 IMAGES="$RIG_DIR/images"
 if [ "$(cat "$IMAGES/.key" 2>/dev/null)" = "$IMAGES_KEY" ]; then
@@ -167,7 +167,7 @@ step "building the domU initramfs"
 DOMU_ROOT="$STAGE/domu-root"
 busybox_rootfs "$DOMU_ROOT"
 add_modules "$DOMU_ROOT" $DOMU_MODULES
-install -m 755 "$HERE/guest/domu-init" "$DOMU_ROOT/init"
+install -m 755 "$HERE/image/domu-init" "$DOMU_ROOT/init"
 
 # System image (squashfs, on a virtio disk in dom0 and exported to the domU as xvda): node, the
 # Xen toolstack and libraries, the domU kernel + initramfs, the rig's guest scripts.
@@ -182,10 +182,14 @@ for prog in "$ROOT"/usr/bin/xenstore*; do
   [ -L "$prog" ] || copy_program "$SYS" "$prog" "/usr/bin/$(basename "$prog")"
 done
 cp -a "$XEN_LIBS"/lib*.so* "$SYS/usr/lib/x86_64-linux-gnu/"
-# pthread_cancel (vchan-socket-proxy) dlopens libgcc_s: "libgcc_s.so.1 must be installed".
-cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$SYS/usr/lib/x86_64-linux-gnu/"
+# The whole C/C++ runtime of the host, not only what node links: the project's native modules
+# (rolldown's binding needs librt, msgpackr-extract libstdc++) and pthread_cancel's dlopen of
+# libgcc_s (vchan-socket-proxy) need their libraries too.
+for lib in $(dpkg -L libc6 libstdc++6 libgcc-s1 | grep -E '^/(usr/)?lib/x86_64-linux-gnu/[^/]+\.so[.0-9]*$'); do
+  cp -Ln "$lib" "$SYS/usr/lib/x86_64-linux-gnu/"
+done
 cp "$ROOT/etc/xen/xl.conf" "$SYS/etc/xen/"
-for script in start-toolstack domu block-hotplug mount-job; do install -m 755 "$HERE/guest/$script" "$SYS/opt/xenipc/bin/xenipc-$script"; done
+for script in start-toolstack domu block-hotplug mount-job; do install -m 755 "$HERE/image/$script" "$SYS/opt/xenipc/bin/xenipc-$script"; done
 cp "$IMAGES.new/vmlinux" "$SYS/opt/xenipc/domu/vmlinux"
 make_cpio "$DOMU_ROOT" "$SYS/opt/xenipc/domu/initramfs.cpio"
 quietly mksquashfs "$SYS" "$IMAGES.new/sys.squashfs" -noappend -comp lz4 -all-root -quiet || fail "mksquashfs failed"
@@ -195,7 +199,7 @@ step "building the dom0 initramfs"
 DOM0_ROOT="$STAGE/dom0-root"
 busybox_rootfs "$DOM0_ROOT"
 add_modules "$DOM0_ROOT" $DOM0_MODULES
-install -m 755 "$HERE/guest/dom0-init" "$DOM0_ROOT/init"
+install -m 755 "$HERE/image/dom0-init" "$DOM0_ROOT/init"
 make_cpio "$DOM0_ROOT" "$IMAGES.new/dom0.cpio"
 
 {
