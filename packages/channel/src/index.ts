@@ -4,3 +4,5 @@ export { VchanEndpoint, type VchanEndpointEvents, type VchanRole, type VchanWait
 export { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
 export { defaultVchanPath, type VchanPort } from './rendezvous.js';
 export * as controlPage from './control-page.js';
+export { MessageChannel, DEFAULT_MAX_MESSAGE_SIZE, type MessageChannelOptions, type MessageChannelEvents } from './message-channel.js';
+export { VchanStream, type VchanStreamOptions } from './vchan-stream.js';

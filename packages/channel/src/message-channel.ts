@@ -1,0 +1,381 @@
+/**
+ * Length-prefixed messages over a vchan endpoint: each frame is a u32 little-endian length then
+ * that many bytes. Messages that do not fit the ring stream through it in pieces.
+ *
+ * Hot path: trySend() writes header + payload straight into the ring and publishes the producer
+ * index at the latest when the current JS task ends (one microtask per batch), so a loop of
+ * trySend() calls costs one index store and at most one event; a trySend() that finds no room
+ * publishes first, so `while (!mc.trySend(m))` cannot deadlock. The receiver drains every
+ * complete frame available, then publishes its consumer index once. The only allocation per
+ * received message is the message itself.
+ *
+ * Receiving: an `onMessage` callback (cheapest), 'message' events, or `for await` (buffered up to
+ * receiveQueueLimit messages; beyond that the ring is left alone, so the sender feels
+ * backpressure). A peer that goes away has everything it committed delivered first; then
+ * 'close' fires with the reason, and the iterator ends (clean close) or throws
+ * ChannelClosedError (crash, domain death, protocol error).
+ */
+import { EventEmitter } from 'eventemitter3';
+import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
+import type { VchanEndpoint } from './vchan-endpoint.js';
+
+export interface MessageChannelOptions {
+  /** Largest message accepted from the peer (and sent); default 16 MiB. A bigger announced
+   * length is a protocol error that closes the channel. */
+  maxMessageSize?: number;
+  /** Called for each received message, before any 'message' listener or iterator. */
+  onMessage?: (message: Uint8Array) => void;
+  /** Messages buffered for the async iterator before reading pauses; default 1024. */
+  receiveQueueLimit?: number;
+}
+
+export interface MessageChannelEvents {
+  message: (message: Uint8Array) => void;
+  close: (reason: CloseReason) => void;
+}
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** Drain rounds per wake-up before yielding to the event loop (keeps other work running). */
+const MAX_ROUNDS_PER_WAKE = 64;
+const HEADER_BYTES = 4;
+
+interface PendingSend {
+  message: Uint8Array;
+  /** Payload bytes already in the ring; -1 while the header is not written. */
+  offset: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export class MessageChannel extends EventEmitter<MessageChannelEvents> implements AsyncIterable<Uint8Array> {
+  readonly maxMessageSize: number;
+  private readonly endpoint: VchanEndpoint;
+  private readonly onMessage: ((message: Uint8Array) => void) | undefined;
+  private readonly queueLimit: number;
+
+  private endReason: CloseReason | undefined;
+  private finished = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private yieldScheduled = false;
+  private flushScheduled = false;
+  private unpublished = false;
+  private partial: Uint8Array | undefined;
+  private partialOffset = 0;
+  private readonly received: Uint8Array[] = [];
+  private receivedHead = 0;
+  private nextWaiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | undefined;
+  private readonly sendQueue: PendingSend[] = [];
+  private sending = false;
+  private protocolDetail: string | undefined;
+
+  constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
+    super();
+    const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (!Number.isInteger(max) || max < 0 || max > 0xffff_ffff) throw new RangeError(`maxMessageSize ${String(max)} must be an integer 0..2^32-1`);
+    this.maxMessageSize = max;
+    this.endpoint = endpoint;
+    this.onMessage = options.onMessage;
+    this.queueLimit = Math.max(1, options.receiveQueueLimit ?? 1024);
+    endpoint.on('wake', this.onWake);
+    endpoint.on('close', this.onEndpointClose);
+    if (endpoint.closeReason !== undefined) queueMicrotask(() => this.onEndpointClose(endpoint.closeReason ?? 'closed'));
+    else queueMicrotask(this.onWake);
+  }
+
+  /** Why the channel closed, once it has. */
+  get closeReason(): CloseReason | undefined {
+    return this.endReason;
+  }
+
+  /**
+   * Queue a message without waiting: true if it is in the ring (visible to the peer by the end
+   * of this task, or at flush()), false if there is no room now (or earlier sends are still
+   * queued). Throws ChannelClosedError after the end, RangeError for an oversized message.
+   */
+  trySend(message: Uint8Array): boolean {
+    if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
+    if (this.sendQueue.length > 0) return false;
+    if (message.length > this.maxMessageSize) throw new RangeError(`message of ${message.length} bytes exceeds maxMessageSize ${this.maxMessageSize}`);
+    const producer = this.endpoint.producer;
+    const need = HEADER_BYTES + message.length;
+    if (need > producer.space()) {
+      this.flush();
+      return false;
+    }
+    producer.putU32(message.length);
+    producer.copyIn(message, 0, message.length);
+    if (!this.unpublished) {
+      this.unpublished = true;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.scheduledFlush);
+      }
+    }
+    return true;
+  }
+
+  /** Send a message of any size up to maxMessageSize, waiting for room; resolves once it is all
+   * in the ring. Messages are sent in call order. */
+  send(message: Uint8Array): Promise<void> {
+    try {
+      if (this.trySend(message)) return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise((resolve, reject) => {
+      this.sendQueue.push({ message, offset: -1, resolve, reject });
+      if (!this.sending) void this.pumpSends();
+    });
+  }
+
+  /** Publish what trySend() wrote (and wake the peer if it asked). */
+  flush(): void {
+    if (!this.unpublished || this.endReason !== undefined) return;
+    this.unpublished = false;
+    this.endpoint.producer.publish();
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private async pumpSends(): Promise<void> {
+    this.sending = true;
+    const ep = this.endpoint;
+    const producer = ep.producer;
+    const ringSize = producer.size;
+    try {
+      while (this.sendQueue.length > 0) {
+        const item = this.sendQueue[0] as PendingSend;
+        if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
+        const len = item.message.length;
+        const remaining = (item.offset < 0 ? HEADER_BYTES : 0) + len - Math.max(0, item.offset);
+        // A message that fits the ring goes in whole (the receiver then takes it in one piece);
+        // a bigger one streams, refilling whenever half the ring is free.
+        const wanted = HEADER_BYTES + len <= ringSize ? remaining : Math.min(remaining, Math.max(HEADER_BYTES, ringSize >>> 1));
+        let space = producer.space();
+        if (space < wanted) {
+          this.flush();
+          await ep.waitWritable(wanted);
+          continue;
+        }
+        if (item.offset < 0) {
+          producer.putU32(len);
+          space -= HEADER_BYTES;
+          item.offset = 0;
+        }
+        const n = Math.min(space, len - item.offset);
+        producer.copyIn(item.message, item.offset, n);
+        item.offset += n;
+        this.unpublished = true;
+        this.flush();
+        if (item.offset === len) {
+          this.sendQueue.shift();
+          item.resolve();
+        }
+      }
+    } catch (err) {
+      const failure = err instanceof Error ? err : new Error(String(err));
+      for (const item of this.sendQueue.splice(0)) item.reject(failure);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private readonly onWake = (): void => {
+    this.pump();
+  };
+
+  private readonly onEndpointClose = (reason: CloseReason): void => {
+    if (this.endReason === undefined) this.endReason = reason;
+    for (const item of this.sendQueue.splice(0)) item.reject(new ChannelClosedError(reason));
+    this.pump();
+  };
+
+  /** Drain the ring (bounded), then arm the notification and sleep. Re-entrant calls coalesce. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.finished) return;
+    this.pumping = true;
+    const ep = this.endpoint;
+    try {
+      let rounds = 0;
+      for (; rounds < MAX_ROUNDS_PER_WAKE; rounds++) {
+        this.pumpAgain = false;
+        const progressed = this.drainOnce();
+        if (this.finished) return;
+        if (this.endReason !== undefined) {
+          if (!progressed) return this.finish();
+          continue;
+        }
+        if (this.paused()) return;
+        if (progressed || this.pumpAgain) continue;
+        if (ep.spin(() => ep.consumer.available() > 0)) continue;
+        if (ep.armReadable()) continue;
+        return;
+      }
+      if (!this.yieldScheduled) {
+        // Still busy: let timers and I/O run, then carry on (the ring stays bounded meanwhile).
+        this.yieldScheduled = true;
+        setImmediate(() => {
+          this.yieldScheduled = false;
+          this.pump();
+        });
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private paused(): boolean {
+    return this.onMessage === undefined && this.listenerCount('message') === 0 && this.received.length - this.receivedHead >= this.queueLimit;
+  }
+
+  /** Take every complete frame available (one load of prod); returns whether anything moved. */
+  private drainOnce(): boolean {
+    const ep = this.endpoint;
+    if (this.finished || ep.eof) return false;
+    const consumer = ep.consumer;
+    let avail = consumer.available();
+    if (avail === 0) return false;
+    let moved = false;
+    while (avail > 0) {
+      let message: Uint8Array;
+      if (this.partial === undefined) {
+        if (avail < HEADER_BYTES) break;
+        if (this.endReason === undefined && this.paused()) break;
+        const len = consumer.takeU32();
+        avail -= HEADER_BYTES;
+        moved = true;
+        if (len > this.maxMessageSize) {
+          consumer.publish();
+          this.protocolError(`the peer announced a ${len}-byte message; maxMessageSize is ${this.maxMessageSize}`);
+          return false;
+        }
+        if (len > avail) {
+          this.partial = new Uint8Array(len);
+          this.partialOffset = 0;
+          continue;
+        }
+        message = consumer.take(len);
+        avail -= len;
+      } else {
+        const n = Math.min(avail, this.partial.length - this.partialOffset);
+        consumer.copyOut(this.partial, this.partialOffset, n);
+        this.partialOffset += n;
+        avail -= n;
+        moved = true;
+        if (this.partialOffset < this.partial.length) break;
+        message = this.partial;
+        this.partial = undefined;
+      }
+      this.deliver(message);
+      // The callback may have closed the channel (and released the ring under us).
+      if (this.finished || ep.eof) return true;
+    }
+    if (moved) consumer.publish();
+    return moved;
+  }
+
+  private deliver(message: Uint8Array): void {
+    try {
+      if (this.onMessage !== undefined) this.onMessage(message);
+      else if (this.listenerCount('message') > 0) this.emit('message', message);
+      else if (this.nextWaiter !== undefined) {
+        const w = this.nextWaiter;
+        this.nextWaiter = undefined;
+        w.resolve({ value: message, done: false });
+      } else this.received.push(message);
+    } catch (err) {
+      // A throwing callback must not corrupt our read state; report it like an event listener would.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  private protocolError(detail: string): void {
+    this.endReason = 'protocol-error';
+    this.partial = undefined;
+    this.protocolDetail = detail;
+    this.finish();
+  }
+
+  /** Everything committed has been delivered: release and announce the end. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const reason = this.endReason ?? 'closed';
+    this.endpoint.off('wake', this.onWake);
+    this.endpoint.off('close', this.onEndpointClose);
+    void this.endpoint.close().catch(() => undefined);
+    const w = this.nextWaiter;
+    this.nextWaiter = undefined;
+    if (w !== undefined && this.receivedHead >= this.received.length) {
+      const err = this.endError();
+      if (err === undefined) w.resolve({ value: undefined, done: true });
+      else w.reject(err);
+    }
+    this.emit('close', reason);
+  }
+
+  /** The iterator's verdict at the end: none for a clean end, an error for a violent one. */
+  private endError(): ChannelClosedError | undefined {
+    const reason = this.endReason ?? 'closed';
+    return reason === 'closed' || reason === 'peer-closed' ? undefined : new ChannelClosedError(reason, this.protocolDetail);
+  }
+
+  /** Close the channel (and its endpoint). Pending sends fail with ChannelClosedError('closed'). */
+  close(): Promise<void> {
+    if (this.endReason === undefined) this.endReason = 'closed';
+    for (const item of this.sendQueue.splice(0)) item.reject(new ChannelClosedError('closed'));
+    this.flush();
+    const released = this.endpoint.close();
+    this.finish();
+    return released;
+  }
+
+  /** Resolves when the channel closed, with the reason. */
+  closed(): Promise<CloseReason> {
+    if (this.finished) return Promise.resolve(this.endReason ?? 'closed');
+    return new Promise((resolve) => this.once('close', resolve));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: (): Promise<IteratorResult<Uint8Array>> => {
+        if (this.receivedHead < this.received.length) {
+          const value = this.received[this.receivedHead] as Uint8Array;
+          this.received[this.receivedHead++] = EMPTY;
+          if (this.receivedHead === this.received.length) {
+            this.received.length = 0;
+            this.receivedHead = 0;
+          }
+          if (!this.finished && !this.pumping) queueMicrotask(this.onWake);
+          return Promise.resolve({ value, done: false });
+        }
+        if (this.finished) {
+          const err = this.endError();
+          return err === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(err);
+        }
+        return new Promise((resolve, reject) => {
+          this.nextWaiter = { resolve, reject };
+          this.pump();
+        });
+      },
+      return: async (): Promise<IteratorResult<Uint8Array>> => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,107 @@
+/**
+ * A Node Duplex over a vchan endpoint. Backpressure both ways: _read pulls only what the
+ * consumer asked for (the ring fills up and the peer's writes stall), _write calls back only
+ * once the bytes are in the ring.
+ *
+ * Ending: the peer's clean close gives 'end' after everything it sent; a crash or domain death
+ * gives 'error' (ChannelClosedError with the reason) after everything it committed. vchan has no
+ * half-close, so end() (our writable side finishing) closes the whole channel; bytes already
+ * received are still pushed first.
+ */
+import { Duplex, type DuplexOptions } from 'node:stream';
+import { ChannelClosedError } from './channel-closed-error.js';
+import type { VchanEndpoint } from './vchan-endpoint.js';
+
+export interface VchanStreamOptions extends Omit<DuplexOptions, 'read' | 'write' | 'final' | 'destroy' | 'allowHalfOpen'> {
+  /** Largest chunk pushed per read (default 64 KiB). */
+  readChunkSize?: number;
+}
+
+export class VchanStream extends Duplex {
+  readonly endpoint: VchanEndpoint;
+  private readonly readChunkSize: number;
+  private waitingRead = false;
+  private ended = false;
+
+  constructor(endpoint: VchanEndpoint, options: VchanStreamOptions = {}) {
+    const { readChunkSize, ...duplexOptions } = options;
+    super({ ...duplexOptions, allowHalfOpen: false });
+    this.endpoint = endpoint;
+    this.readChunkSize = Math.max(1, readChunkSize ?? 64 * 1024);
+  }
+
+  override _read(): void {
+    this.pull();
+  }
+
+  /** Push what is readable until the consumer says stop; otherwise wait for the peer. */
+  private pull(): void {
+    const ep = this.endpoint;
+    for (;;) {
+      if (this.ended || this.destroyed) return;
+      const n = Math.min(ep.dataReady, this.readChunkSize);
+      if (n === 0) {
+        if (ep.eof) return this.finishReading();
+        if (this.waitingRead) return;
+        this.waitingRead = true;
+        void ep.waitReadable().then(() => {
+          this.waitingRead = false;
+          this.pull();
+        });
+        return;
+      }
+      const chunk = Buffer.allocUnsafe(n);
+      ep.read(chunk);
+      if (!this.push(chunk)) return;
+    }
+  }
+
+  private finishReading(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const reason = this.endpoint.closeReason ?? 'closed';
+    void this.endpoint.close().catch(() => undefined);
+    if (reason === 'closed' || reason === 'peer-closed') this.push(null);
+    else this.destroy(new ChannelClosedError(reason));
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeAll(chunk).then(() => callback(), callback);
+  }
+
+  private async writeAll(chunk: Uint8Array): Promise<void> {
+    const ep = this.endpoint;
+    let off = ep.write(chunk);
+    while (off < chunk.length) {
+      await ep.waitWritable(Math.min(chunk.length - off, Math.max(1, ep.writeRingSize >>> 1)));
+      off += ep.write(off === 0 ? chunk : chunk.subarray(off));
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // No half-close in vchan: take what already arrived, then close the channel.
+    const ep = this.endpoint;
+    while (!ep.eof && ep.dataReady > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(ep.dataReady, this.readChunkSize));
+      ep.read(chunk);
+      this.push(chunk);
+    }
+    ep.close().then(
+      () => {
+        if (!this.ended) {
+          this.ended = true;
+          this.push(null);
+        }
+        callback();
+      },
+      (err: unknown) => callback(err as Error),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.endpoint.close().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+}
