@@ -7,9 +7,6 @@ export interface BenchHost {
 }
 
 export async function startSimulatedHostForBench(dir: string): Promise<BenchHost> {
-  const core = (await import('@xenipc/core')) as Record<string, unknown>;
-  const start = core.startSimulatedHost as ((options: { dir: string }) => Promise<{ close(): Promise<void> | void }>) | undefined;
-  if (typeof start !== 'function') throw new Error('@xenipc/core does not export startSimulatedHost yet');
-  const host = await start({ dir });
-  return { close: async () => host.close() };
+  const { startSimulatedHost } = await import('@xenipc/core');
+  return startSimulatedHost({ dir });
 }

@@ -1,29 +1,183 @@
-/** xenipc: @xenipc/channel over the simulated Xen host. (Filled in once the channel lands.) */
-import type { ConnectionParams } from './transport-name.js';
+/**
+ * xenipc: @xenipc/channel's MessageChannel over a vchan on the simulated Xen host (one domain
+ * per worker process). Used as documented: trySend() in a loop with send() when the ring is
+ * full, an onMessage callback to receive (the cheapest way), flush() after a reply where a round
+ * trip waits on it.
+ */
+import type { XenBackend } from '@xenipc/core';
+import { defaultVchanPath, MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
+import { END_OF_STREAM, makePayload, StreamChecker, writeSequence } from '../message-pattern.js';
+import {
+  hrtimeNs,
+  type MessageEndpoint,
+  type PingPongSpec,
+  type RoundTripSamples,
+  type StreamReceiveResult,
+  type StreamSendResult,
+  type StreamSpec,
+} from '../worker/endpoint.js';
+import type { Connection, ListenResult } from '../worker/open-connection.js';
 import type { WorkerState } from '../worker/worker-state.js';
-import type { ListenResult, Connection } from '../worker/open-connection.js';
+import type { ConnectionParams } from './transport-name.js';
+
+/** "Spinning": the channel's own default on a non-loopback backend; "event-only" is 0. */
+export const SPIN_MICROS = 50;
+const CLOCK_EVERY = 64;
+
+function backendOf(state: WorkerState): XenBackend {
+  if (state.backend === undefined) throw new Error('this worker has not joined the simulated host');
+  return state.backend as XenBackend;
+}
+
+function spinMicros(params: ConnectionParams): number | undefined {
+  return params.spin === undefined ? undefined : params.spin ? SPIN_MICROS : 0;
+}
+
+function peerOf(params: ConnectionParams): number {
+  if (params.peerDomid === undefined) throw new Error('xenipc needs the peer domid');
+  return params.peerDomid;
+}
 
 export async function joinSimulatedHostForBench(state: WorkerState, args: { dir: string }): Promise<number> {
-  const core = (await import('@xenipc/core')) as Record<string, unknown>;
-  const join = core.joinSimulatedHost as ((options: { dir: string }) => Promise<{ domid: number }>) | undefined;
-  if (typeof join !== 'function') throw new Error('@xenipc/core does not export joinSimulatedHost yet');
-  const backend = await join({ dir: args.dir });
+  const { joinSimulatedHost } = await import('@xenipc/core');
+  const backend = await joinSimulatedHost({ dir: args.dir, autoStart: false });
   state.backend = backend;
   return backend.domid;
 }
 
-export async function listenXenipc(_state: WorkerState, _params: ConnectionParams): Promise<ListenResult> {
-  throw new Error('@xenipc/channel is not available yet');
+/** Listens for the other worker; resolves to the connected vchan end. */
+export async function listenVchan(state: WorkerState, params: ConnectionParams): Promise<{ address: unknown; connected: Promise<VchanEndpoint> }> {
+  const backend = backendOf(state);
+  // Work-around: the simulated xenstore fails (EAGAIN, every retry) a transaction that writes two
+  // keys under a directory the same transaction created; creating the directory first avoids it.
+  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, peerOf(params), params.name));
+  const server = await VchanServer.listen(backend, {
+    peer: peerOf(params),
+    port: params.name,
+    readSize: params.ringBytes,
+    writeSize: params.ringBytes,
+    spinMicros: spinMicros(params),
+    waitForClient: false,
+  });
+  return { address: params.name, connected: server.whenConnected().then(() => server) };
 }
 
-export async function connectXenipc(_state: WorkerState, _params: ConnectionParams, _address: unknown): Promise<Connection> {
-  throw new Error('@xenipc/channel is not available yet');
+export function connectVchan(state: WorkerState, params: ConnectionParams, address: unknown): Promise<VchanEndpoint> {
+  return VchanClient.connect(backendOf(state), { peer: peerOf(params), port: address as string, spinMicros: spinMicros(params) });
 }
 
-export async function listenRpcXenipc(_state: WorkerState, _params: ConnectionParams): Promise<ListenResult> {
-  throw new Error('@xenipc/rpc has no channel transport yet');
+export async function listenXenipc(state: WorkerState, params: ConnectionParams): Promise<ListenResult> {
+  const { address, connected } = await listenVchan(state, params);
+  return { address, connection: connected.then((endpoint) => new XenipcEndpoint(endpoint)) };
 }
 
-export async function connectRpcXenipc(_state: WorkerState, _params: ConnectionParams, _address: unknown): Promise<Connection> {
-  throw new Error('@xenipc/rpc has no channel transport yet');
+export async function connectXenipc(state: WorkerState, params: ConnectionParams, address: unknown): Promise<Connection> {
+  return new XenipcEndpoint(await connectVchan(state, params, address));
+}
+
+export async function listenRpcXenipc(state: WorkerState, params: ConnectionParams): Promise<ListenResult> {
+  const { rpcOverVchan } = await import('./rpc-over-vchan.js');
+  const { address, connected } = await listenVchan(state, params);
+  return { address, connection: connected.then((endpoint) => rpcOverVchan(endpoint)) };
+}
+
+export async function connectRpcXenipc(state: WorkerState, params: ConnectionParams, address: unknown): Promise<Connection> {
+  const { rpcOverVchan } = await import('./rpc-over-vchan.js');
+  return rpcOverVchan(await connectVchan(state, params, address));
+}
+
+function unexpectedMessage(message: Uint8Array): void {
+  throw new Error(`xenipc bench: unexpected ${message.length}-byte message`);
+}
+
+function ignoreMessage(): void {}
+
+export class XenipcEndpoint implements MessageEndpoint {
+  private readonly channel: MessageChannel;
+  /** What the current workload does with a received message (the channel's onMessage is fixed). */
+  private handler: (message: Uint8Array) => void = unexpectedMessage;
+
+  constructor(endpoint: VchanEndpoint) {
+    this.channel = new MessageChannel(endpoint, { onMessage: (message) => this.handler(message) });
+  }
+
+  receiveStream(spec: StreamSpec): Promise<StreamReceiveResult> {
+    return new Promise((resolve, reject) => {
+      const checker = new StreamChecker(spec.size);
+      this.handler = (message) => {
+        try {
+          if (!checker.accept(message, 0, message.length)) return;
+          this.handler = ignoreMessage;
+          resolve({ endNs: hrtimeNs(), received: checker.received });
+        } catch (error) {
+          this.handler = ignoreMessage;
+          reject(error);
+        }
+      };
+    });
+  }
+
+  async sendStream(spec: StreamSpec): Promise<StreamSendResult> {
+    const channel = this.channel;
+    const payload = makePayload(spec.size);
+    const deadline = performance.now() + spec.durationMs;
+    const startNs = hrtimeNs();
+    let sent = 0;
+    for (;;) {
+      for (let i = 0; i < CLOCK_EVERY; i++) {
+        writeSequence(payload, 0, sent++);
+        // send() keeps reading `payload` until it resolves, so it is awaited before the next write.
+        if (!channel.trySend(payload)) await channel.send(payload);
+      }
+      if (performance.now() >= deadline) break;
+    }
+    writeSequence(payload, 0, END_OF_STREAM);
+    if (!channel.trySend(payload)) await channel.send(payload);
+    channel.flush();
+    return { startNs, sent };
+  }
+
+  /** trySend, or queue if the ring is full; then publish at once, since a peer is waiting. */
+  private sendNow(message: Uint8Array): void {
+    const channel = this.channel;
+    if (!channel.trySend(message)) void channel.send(message).catch(() => undefined);
+    channel.flush();
+  }
+
+  serveEcho(): void {
+    this.handler = (message) => this.sendNow(message);
+  }
+
+  pingPong(spec: PingPongSpec): Promise<RoundTripSamples> {
+    const payload = makePayload(spec.size);
+    const total = spec.warmup + spec.iterations;
+    const rttNs = new Array<number>(spec.iterations);
+    return new Promise((resolve, reject) => {
+      let done = 0;
+      let sentAt = 0;
+      this.handler = (message) => {
+        const now = performance.now();
+        if (message.length !== spec.size) {
+          this.handler = ignoreMessage;
+          reject(new Error(`echo of ${message.length} bytes, expected ${spec.size}`));
+          return;
+        }
+        if (done >= spec.warmup) rttNs[done - spec.warmup] = (now - sentAt) * 1e6;
+        if (++done === total) {
+          this.handler = ignoreMessage;
+          resolve({ rttNs });
+          return;
+        }
+        sentAt = performance.now();
+        this.sendNow(payload);
+      };
+      sentAt = performance.now();
+      this.sendNow(payload);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.handler = ignoreMessage;
+    await this.channel.close();
+  }
 }
