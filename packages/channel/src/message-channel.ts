@@ -70,6 +70,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private readonly sendQueue: PendingSend[] = [];
   private sending = false;
   private protocolDetail: string | undefined;
+  private releasedPromise: Promise<void> | undefined;
 
   constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
     super();
@@ -315,7 +316,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     const reason = this.endReason ?? 'closed';
     this.endpoint.off('wake', this.onWake);
     this.endpoint.off('close', this.onEndpointClose);
-    void this.endpoint.close().catch(() => undefined);
+    this.releasedPromise = this.endpoint.close().catch(() => undefined);
     const w = this.nextWaiter;
     this.nextWaiter = undefined;
     if (w !== undefined && this.receivedHead >= this.received.length) {
@@ -342,10 +343,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     return released;
   }
 
-  /** Resolves when the channel closed, with the reason. */
+  /** Resolves when the channel closed and its resources are released, with the reason. */
   closed(): Promise<CloseReason> {
-    if (this.finished) return Promise.resolve(this.endReason ?? 'closed');
-    return new Promise((resolve) => this.once('close', resolve));
+    const settled = (): Promise<CloseReason> => (this.releasedPromise ?? Promise.resolve()).then(() => this.endReason ?? 'closed');
+    if (this.finished) return settled();
+    return new Promise((resolve) => this.once('close', () => resolve(settled())));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
