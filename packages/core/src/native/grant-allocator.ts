@@ -36,6 +36,7 @@ function checkIndex(index: number, syscall: string): void {
 export class SharedGrantPages {
   readonly mapping: MemoryMapping;
   #closed = false;
+  #notifiedPage: number | undefined;
 
   /** @internal Use GrantAllocator.share(). */
   constructor(
@@ -59,13 +60,19 @@ export class SharedGrantPages {
 
   /**
    * IOCTL_GNTALLOC_SET_UNMAP_NOTIFY: when we let go of the page holding `clearByte` (or the
-   * first page, for an event only), clear that byte and/or notify `port`. Replaces the previous
-   * notification of that page.
+   * first page, for an event only), clear that byte and/or notify `port`. The kernel keeps one
+   * notification per page; this keeps one per region: a notification on another page than the
+   * previous one removes the previous one (after the new one is in place). `{}` removes it.
    */
   setUnmapNotify(request: UnmapNotifyRequest): void {
-    if (this.#closed) throw new XenError({ code: 'EBADF', syscall: 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY', message: 'the shared pages were already closed' });
-    const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, true, 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY');
+    const syscall = 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY';
+    if (this.#closed) throw new XenError({ code: 'EBADF', syscall, message: 'the shared pages were already closed' });
+    const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, true, syscall);
+    const page = Math.floor(offset / PAGE_SIZE);
     this.allocator.setUnmapNotify(this.index + offset, action, port);
+    const previous = this.#notifiedPage;
+    this.#notifiedPage = action === 0 ? undefined : page;
+    if (previous !== undefined && previous !== page) this.allocator.setUnmapNotify(this.index + previous * PAGE_SIZE, 0, 0);
   }
 
   /** munmap (detaching the buffer), then DEALLOC_GREF; fires the unmap notification. Idempotent. */
