@@ -3,19 +3,19 @@
  * host daemon first if none is listening (autoStart, the default).
  */
 import { spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectUnixSocket } from './connect-unix-socket.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DomId } from '../backend/xen-backend.js';
 import { checkDomid } from '../backend/validate-args.js';
 import { XenError } from '../xen-error.js';
-import { XenStoreClient } from '../xenstore/xs-client.js';
-import { ControlFrameDecoder, encodeControlFrame } from './control-frames.js';
 import { EventLinks } from './event-links.js';
 import { HostConnection } from './host-connection.js';
 import type { HelloReply } from './host-protocol.js';
 import { SimBackend } from './sim-backend.js';
 import { defaultSimDir, hostSocketPath, prepareSimDir } from './sim-dir.js';
+import { openSimXenStore } from './sim-xenstore-connection.js';
 
 export interface JoinSimulatedHostOptions {
   /** Sim directory; default $XENIPC_SIM_DIR or `${os.tmpdir()}/xenipc-sim-<uid>`. */
@@ -28,16 +28,6 @@ export interface JoinSimulatedHostOptions {
   startTimeoutMs?: number;
 }
 
-function connectSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
 
 function spawnHostDaemon(dir: string): void {
   const self = import.meta.url;
@@ -55,7 +45,7 @@ async function connectHost(dir: string, autoStart: boolean, timeoutMs: number): 
   let spawned = false;
   for (;;) {
     try {
-      return await connectSocket(path);
+      return await connectUnixSocket(path);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
@@ -79,26 +69,6 @@ async function connectHost(dir: string, autoStart: boolean, timeoutMs: number): 
   }
 }
 
-/** Second connection to the host, switched to xs_wire after a one-frame handshake. */
-async function openXenStore(dir: string, token: string): Promise<XenStoreClient> {
-  const socket = await connectSocket(hostSocketPath(dir));
-  const decoder = new ControlFrameDecoder();
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      const [reply] = decoder.push(chunk);
-      if (reply === undefined) return;
-      socket.removeListener('data', onData);
-      if (reply.ok === true) resolve();
-      else reject(new XenError({ code: 'EACCES', syscall: 'connect', message: 'the simulated host refused the xenstore connection' }));
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new XenError({ code: 'ECONNRESET', syscall: 'connect', message: 'the simulated host closed the xenstore connection' })));
-    socket.write(encodeControlFrame({ id: 0, op: 'xenstore', token }));
-  });
-  socket.removeAllListeners('close');
-  return new XenStoreClient(socket, 'simulated xenstore');
-}
-
 export async function joinSimulatedHost(options: JoinSimulatedHostOptions = {}): Promise<SimBackend> {
   if (options.domid !== undefined) checkDomid(options.domid, 'hello');
   const dir = prepareSimDir(options.dir ?? defaultSimDir());
@@ -110,8 +80,8 @@ export async function joinSimulatedHost(options: JoinSimulatedHostOptions = {}):
     host = new HostConnection(await connectHost(dir, options.autoStart ?? true, options.startTimeoutMs ?? 15_000));
     const hello = await host.request<HelloReply & Record<string, unknown>>('hello', { domid: options.domid, pid: process.pid, eventSocket: links.socketName });
     links.attach(hello.domid, hello.pendingPage);
-    const xenstore = await openXenStore(dir, hello.token);
-    backend = new SimBackend(hello.domid, host, links, xenstore);
+    const xenstore = await openSimXenStore(dir, hello.token);
+    backend = new SimBackend(hello.domid, host, links, xenstore, () => openSimXenStore(dir, hello.token));
     return backend;
   } catch (err) {
     host?.close();

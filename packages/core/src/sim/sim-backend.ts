@@ -20,8 +20,11 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   readonly #regions = new Set<SimRegion>();
   #closed = false;
 
-  constructor(domid: DomId, host: HostConnection, links: EventLinks, xenstore: XenStoreClient) {
+  readonly #openXenStore: () => Promise<XenStoreClient>;
+
+  constructor(domid: DomId, host: HostConnection, links: EventLinks, xenstore: XenStoreClient, openXenStore: () => Promise<XenStoreClient>) {
     this.domid = domid;
+    this.#openXenStore = openXenStore;
     this.#host = host;
     this.#links = links;
     this.xenstore = xenstore;
@@ -37,6 +40,14 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
     const channel = this.#channels.get(port);
     // from === -1: relayed by the host, which already checked who may send on this port.
     if (channel !== undefined && (from === -1 || channel.remoteDomain === from)) channel.deliver();
+  }
+
+  /**
+   * Another xenstore connection of this domain (like a second xs_open()): its own watches and
+   * transactions. The caller closes it; the host drops it when the domain goes.
+   */
+  connectXenStore(): Promise<XenStoreClient> {
+    return this.#openXenStore();
   }
 
   async share(peer: DomId, pageCount: number, options: { writable?: boolean } = {}): Promise<SimGrantedPages> {
