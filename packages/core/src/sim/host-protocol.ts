@@ -57,6 +57,8 @@ export interface SimLedgerDomain {
 }
 
 export interface SimLedger {
+  /** The process serving the host (the auto-started daemon, or whoever called startSimulatedHost). */
+  hostPid: number;
   domains: SimLedgerDomain[];
   /** Sums over all domains, plus memfds the host still holds for grants. */
   totals: { grants: number; mappings: number; ports: number; watches: number; transactions: number; grantFiles: number };

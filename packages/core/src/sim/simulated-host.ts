@@ -120,6 +120,7 @@ class Host implements SimulatedHost {
     }));
     const sum = (key: 'grants' | 'mappings' | 'ports' | 'watches' | 'transactions'): number => domains.reduce((total, d) => total + d[key], 0);
     return {
+      hostPid: process.pid,
       domains,
       totals: { grants: sum('grants'), mappings: sum('mappings'), ports: sum('ports'), watches: sum('watches'), transactions: sum('transactions'), grantFiles: this.#grants.fileCount },
     };

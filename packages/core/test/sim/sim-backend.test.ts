@@ -1,0 +1,206 @@
+/**
+ * Semantics of the simulated host, with several domains joined from this one process (each join
+ * is its own domain; the multi-process acceptance tests live in test/sim/).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSimLedger, joinSimulatedHost, startSimulatedHost, type EventChannel, type SimBackend, type SimulatedHost } from '@xenipc/core';
+
+let dir: string;
+let host: SimulatedHost;
+const joined: SimBackend[] = [];
+
+async function domains(count: number): Promise<SimBackend[]> {
+  const list: SimBackend[] = [];
+  for (let i = 0; i < count; i++) list.push(await joinSimulatedHost({ dir, autoStart: false }));
+  joined.push(...list);
+  return list;
+}
+
+function nextEvent(channel: EventChannel, timeoutMs = 2000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no event')), timeoutMs);
+    channel.once('event', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Lets socket traffic between the domains (all in this process) settle. */
+function settle(ms = 30): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'xenipc-sim-unit-'));
+  host = await startSimulatedHost({ dir, grantLimit: 64 });
+});
+
+afterEach(async () => {
+  await Promise.all(joined.splice(0).map((d) => d.close()));
+  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, grantFiles: 0 } });
+});
+
+afterAll(async () => {
+  await host.close();
+  expect(readdirSync(dir)).toEqual([]);
+  rmSync(dir, { recursive: true });
+});
+
+describe('simulated host: grants', () => {
+  it('maps are contiguous in the order of the refs given, across several shares', async () => {
+    const [a, b] = await domains(2);
+    const first = await a.share(b!.domid, 2);
+    const second = await a.share(b!.domid, 1);
+    new Uint8Array(first.buffer)[0] = 1;
+    new Uint8Array(first.buffer)[4096] = 2;
+    new Uint8Array(second.buffer)[0] = 3;
+    const mapping = await b!.map(a!.domid, [second.refs[0]!, first.refs[1]!, first.refs[0]!]);
+    const view = new Uint8Array(mapping.buffer);
+    expect([view[0], view[4096], view[8192]]).toEqual([3, 2, 1]);
+    expect(mapping.buffer.byteLength).toBe(3 * 4096);
+    mapping.close();
+    expect(mapping.buffer.byteLength).toBe(0); // detached, never a dangling view
+    mapping.close(); // idempotent
+  });
+
+  it('a grant stops being mappable once its sharer lets go; an existing mapping keeps working', async () => {
+    const [a, b] = await domains(2);
+    const pages = await a.share(b!.domid, 1);
+    const mapping = await b!.map(a!.domid, pages.refs);
+    new Uint8Array(pages.buffer)[9] = 9;
+    pages.close();
+    expect(new Uint8Array(mapping.buffer)[9]).toBe(9);
+    await settle();
+    await expect(b!.map(a!.domid, pages.refs)).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+    expect((await getSimLedger(dir)).totals.grantFiles).toBe(1); // kept alive by B's mapping
+    mapping.close();
+  });
+
+  it('rejects bad arguments with EINVAL before asking the host, and maps of unknown domains', async () => {
+    const [a, b] = await domains(2);
+    await expect(a!.share(b!.domid, 0)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a!.share(-1, 1)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a!.map(b!.domid, [])).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a!.map(4000, [8])).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+  });
+
+  it('the grant limit counts pages per domain (ENOSPC) and frees them on close', async () => {
+    const [a, b] = await domains(2);
+    const big = await a!.share(b!.domid, 64);
+    await expect(a!.share(b!.domid, 1)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await b!.share(a!.domid, 1); // another domain has its own budget
+    big.close();
+    await settle();
+    (await a!.share(b!.domid, 1)).close();
+  });
+
+  it('unmap-notify on a clean close: the sharer clears the byte and sends the event', async () => {
+    const [a, b] = await domains(2);
+    const pages = await a!.share(b!.domid, 1);
+    const mapping = await b!.map(a!.domid, pages.refs);
+    const aPort = await a!.bindUnbound(b!.domid);
+    const bPort = await b!.bindInterdomain(a!.domid, aPort.localPort);
+    new Uint8Array(pages.buffer)[21] = 1;
+    pages.setUnmapNotify({ clearByte: 21, sendEvent: aPort });
+    aPort.close(); // the notification keeps the port bound until it has fired (evtchn_get)
+    const event = nextEvent(bPort);
+    pages.close();
+    await event;
+    expect(new Uint8Array(mapping.buffer)[21]).toBe(0);
+    await settle();
+    expect(await bPort.status()).toBe('unbound');
+  });
+
+  it('unmap-notify validation: CLEAR_BYTE needs a writable mapping, the offset must be inside, the port ours', async () => {
+    const [a, b, c] = await domains(3);
+    const pages = await a!.share(b!.domid, 1, { writable: false });
+    const mapping = await b!.map(a!.domid, pages.refs, { writable: false });
+    expect(() => mapping.setUnmapNotify({ clearByte: 0 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => pages.setUnmapNotify({ clearByte: 4096 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    const foreign = await c!.bindUnbound(a!.domid);
+    expect(() => pages.setUnmapNotify({ sendEvent: foreign })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});
+
+describe('simulated host: event channels', () => {
+  it('bindInterdomain: ESRCH for a missing domain, EINVAL for a port not offered to us', async () => {
+    const [a, b, c] = await domains(3);
+    const offer = await a!.bindUnbound(b!.domid);
+    await expect(c!.bindInterdomain(a!.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b!.bindInterdomain(a!.domid, offer.localPort + 100)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b!.bindInterdomain(7000, 1)).rejects.toMatchObject({ code: 'ESRCH' });
+    expect(await offer.status()).toBe('unbound');
+    await b!.bindInterdomain(a!.domid, offer.localPort);
+    expect(await offer.status()).toBe('interdomain');
+    await expect(c!.bindInterdomain(a!.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('events flow both ways, early notifies from the unbound side are relayed, close stops delivery', async () => {
+    const [a, b] = await domains(2);
+    const aPort = await a!.bindUnbound(b!.domid);
+    const bPort = await b!.bindInterdomain(a!.domid, aPort.localPort);
+    // A may not have heard that B connected yet: its notify then goes through the host.
+    let event = nextEvent(bPort);
+    aPort.notify();
+    await event;
+    event = nextEvent(aPort);
+    bPort.notify();
+    await event;
+    let late = 0;
+    aPort.on('event', () => late++);
+    aPort.close();
+    bPort.notify();
+    await settle();
+    expect(late).toBe(0);
+    expect(await aPort.status()).toBe('closed');
+    expect(await bPort.status()).toBe('unbound');
+  });
+
+  it('a peer that leaves turns our port unbound; notify on it is silently dropped (as Xen does)', async () => {
+    const [a, b] = await domains(2);
+    const aPort = await a!.bindUnbound(b!.domid);
+    await b!.bindInterdomain(a!.domid, aPort.localPort);
+    await b!.close();
+    expect(await aPort.status()).toBe('unbound');
+    aPort.notify();
+    expect(await aPort.status()).toBe('unbound');
+  });
+
+  it('the host going away makes every channel emit error', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-unit2-'));
+    const host2 = await startSimulatedHost({ dir: dir2 });
+    const a = await joinSimulatedHost({ dir: dir2, autoStart: false });
+    const port = await a.bindUnbound(0);
+    const failed = new Promise<Error>((resolve) => port.on('error', resolve));
+    await host2.close();
+    expect(await failed).toMatchObject({ code: 'ENOTCONN' });
+    await a.close();
+    rmSync(dir2, { recursive: true });
+  });
+});
+
+describe('simulated host: lifecycle', () => {
+  it('a second host for the same directory is refused (EADDRINUSE); a stale host.sock is replaced', async () => {
+    await expect(startSimulatedHost({ dir })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-stale-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir2, 'host.sock'), 'stale');
+    const host2 = await startSimulatedHost({ dir: dir2 });
+    const a = await joinSimulatedHost({ dir: dir2, autoStart: false });
+    expect(a.domid).toBe(1);
+    await a.close();
+    await host2.close();
+    expect(readdirSync(dir2)).toEqual([]);
+    rmSync(dir2, { recursive: true });
+  });
+
+  it('joining without a host and without autoStart says how to start one', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-none-'));
+    await expect(joinSimulatedHost({ dir: dir2, autoStart: false })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('xenipc sim') });
+    rmSync(dir2, { recursive: true });
+  });
+});
