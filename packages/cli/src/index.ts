@@ -1,4 +1,5 @@
-export { runCli, runCommandLine, describeError } from './run-cli.js';
+export { runCli, runCommandLine } from './run-cli.js';
+export { describeError } from './describe-error.js';
 export type { CliContext, Command } from './cli-context.js';
 export { ExitCode } from './exit-codes.js';
 export { runDoctorChecks, type DoctorReport, type CheckResult, type CheckStatus } from './doctor/doctor-checks.js';

@@ -1,9 +1,13 @@
 import type { CliContext, Command } from './cli-context.js';
 import { doctorCommand } from './commands/doctor-command.js';
+import { connectCommand, listenCommand } from './commands/netcat-commands.js';
+import { proxyCommand } from './commands/proxy-command.js';
+import { simCommand } from './commands/sim-command.js';
 import { ExitCode } from './exit-codes.js';
+import { describeError } from './describe-error.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [doctorCommand];
+const COMMANDS: readonly Command[] = [doctorCommand, listenCommand, connectCommand, proxyCommand, simCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -43,14 +47,6 @@ export async function runCommandLine(args: readonly string[], context: CliContex
     context.stderr.write(`xenipc ${command.name}: ${describeError(err)}\n`);
     return ExitCode.failure;
   }
-}
-
-/** One line for a failure: XenError carries errno name and syscall, which users search for. */
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const detail = err as Error & { code?: unknown; syscall?: unknown };
-  const tags = [detail.code, detail.syscall].filter((t): t is string => typeof t === 'string' && t.length > 0);
-  return tags.length > 0 && !tags.every((t) => err.message.includes(t)) ? `${err.message} (${tags.join(', ')})` : err.message;
 }
 
 /**

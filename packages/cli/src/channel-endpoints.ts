@@ -1,0 +1,70 @@
+/**
+ * Opening one channel for the commands: as the listener (the vchan server, which grants the
+ * memory) or as the connector (the vchan client, which maps it), wrapped in a byte stream.
+ */
+import type { Duplex } from 'node:stream';
+import { defaultVchanPath, VchanClient, VchanServer, VchanStream } from '@xenipc/channel';
+import type { DomId, XenBackend } from '@xenipc/core';
+import { UsageError } from './usage-error.js';
+
+export interface ChannelEndpoint {
+  peer: DomId;
+  /** vchan port: the last component of the xenstore path the two sides meet at. */
+  port: string;
+  /** Bytes of each ring (listener only; the connector uses what the listener chose). */
+  ringSize?: number;
+  /** Busy-poll microseconds before sleeping on an event (default: the channel's). */
+  spinMicros?: number;
+}
+
+export const PORT_HELP = `  <port>             channel name, 1-64 of A-Z a-z 0-9 _ - (xenstore:
+                     /local/domain/<listener>/data/vchan/<connector>/<port>)`;
+
+export function checkPortName(port: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(port)) throw new UsageError(`<port> must be 1-64 characters of A-Z a-z 0-9 _ -, got ${JSON.stringify(port)}`);
+  return port;
+}
+
+export function checkRingSize(bytes: number): number {
+  if ((bytes & (bytes - 1)) !== 0) throw new UsageError(`--ring-size must be a power of two, got ${bytes}`);
+  return bytes;
+}
+
+/**
+ * Publish the channel and wait (until `signal`) for the peer to connect. `onListening` runs
+ * once the channel is published, i.e. when a connector could succeed.
+ */
+export async function acceptChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, onListening?: () => void): Promise<Duplex> {
+  // Work-around: the simulated xenstored (xs-tree.ts #create) records, inside a transaction, the
+  // generation of an ancestor the transaction itself created, so the server's rendezvous
+  // transaction (ring-ref + event-channel in a new directory) always fails with EAGAIN. With the
+  // directory created first, it commits. Harmless on real Xen (the server removes it on close).
+  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, endpoint.peer, checkPortName(endpoint.port)));
+  const server = await VchanServer.listen(backend, {
+    peer: endpoint.peer,
+    port: checkPortName(endpoint.port),
+    waitForClient: false,
+    ...(endpoint.ringSize === undefined ? {} : { readSize: endpoint.ringSize, writeSize: endpoint.ringSize }),
+    ...(endpoint.spinMicros === undefined ? {} : { spinMicros: endpoint.spinMicros }),
+  });
+  try {
+    onListening?.();
+    await server.whenConnected(undefined, signal);
+  } catch (err) {
+    await server.close().catch(() => undefined);
+    throw err;
+  }
+  return new VchanStream(server);
+}
+
+/** Connect to a listening peer, waiting up to `timeoutMs` for it to appear (0: it must be there). */
+export async function connectChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, timeoutMs: number): Promise<Duplex> {
+  const client = await VchanClient.connect(backend, {
+    peer: endpoint.peer,
+    port: checkPortName(endpoint.port),
+    timeoutMs,
+    signal,
+    ...(endpoint.spinMicros === undefined ? {} : { spinMicros: endpoint.spinMicros }),
+  });
+  return new VchanStream(client);
+}
