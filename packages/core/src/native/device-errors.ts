@@ -44,7 +44,10 @@ export function ioctlContext(device: XenDeviceName, path: string, syscall: strin
     syscall,
     path,
     explain: (code) => {
-      if (code === 'EACCES' || code === 'EPERM') return `cannot ${what}: permission denied by ${path} (${syscall}); run as root`;
+      if (code === 'EACCES' || code === 'EPERM') {
+        const restricted = device === 'evtchn' ? ', or this fd was restricted to another domain (IOCTL_EVTCHN_RESTRICT_DOMID)' : '';
+        return `cannot ${what}: permission denied by ${path} (${syscall}); run as root${restricted}`;
+      }
       if (device === 'gntalloc' && code === 'ENOSPC') {
         return `cannot ${what}: gntalloc's global grant limit is reached (${syscall} ENOSPC); ` +
           `see ${GNTALLOC_LIMIT_PATH}, free other shared pages, or raise the limit`;
