@@ -41,7 +41,9 @@ export function hostLockName(dir: string): string {
   return `\0xenipc-sim-lock-${dirKey(dir)}`;
 }
 
+export const EVENT_SOCKET_PREFIX = '\0xenipc-sim-evt-';
+
 /** Abstract socket on which one domain process receives event-channel notifications. */
 export function eventSocketName(dir: string, pid: number, nonce: string): string {
-  return `\0xenipc-sim-evt-${dirKey(dir)}-${pid}-${nonce}`;
+  return `${EVENT_SOCKET_PREFIX}${dirKey(dir)}-${pid}-${nonce}`;
 }

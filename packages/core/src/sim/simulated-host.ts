@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { PAGE_SIZE, type DomId } from '../backend/xen-backend.js';
-import { checkDomid, checkGrantRefs, checkPageCount, checkPort, checkU32 } from '../backend/validate-args.js';
+import { checkDomid, checkGrantRefs, checkNotifyOffset, checkPageCount, checkPort, checkU32 } from '../backend/validate-args.js';
 import { memfdCreate } from '../native/index.js';
 import { XenError } from '../xen-error.js';
 import { XenStoreServer } from '../xenstore/xs-server.js';
@@ -21,7 +21,7 @@ import { ControlFrameDecoder, encodeControlFrame } from './control-frames.js';
 import { HostEventChannels, PORTS_PER_DOMAIN, type HostPort } from './host-event-channels.js';
 import { DEFAULT_GRANT_LIMIT, HostGrantTable, type UnmapNotifyRegistration } from './host-grant-table.js';
 import type { HostPush, PeerEndpoint, SharedFile, SimLedger } from './host-protocol.js';
-import { hostLockName, hostSocketPath, prepareSimDir, defaultSimDir } from './sim-dir.js';
+import { EVENT_SOCKET_PREFIX, hostLockName, hostSocketPath, prepareSimDir, defaultSimDir } from './sim-dir.js';
 
 export interface StartSimulatedHostOptions {
   /** Sim directory; default $XENIPC_SIM_DIR or `${os.tmpdir()}/xenipc-sim-<uid>`. */
@@ -211,7 +211,9 @@ class Host implements SimulatedHost {
     this.#reply(socket, request, () => {
       const pid = field(request, 'pid');
       const eventSocket = request.eventSocket;
-      if (typeof eventSocket !== 'string') throw new XenError({ code: 'EINVAL', syscall: 'hello', message: 'eventSocket must be a string' });
+      if (typeof eventSocket !== 'string' || !eventSocket.startsWith(EVENT_SOCKET_PREFIX)) {
+        throw new XenError({ code: 'EINVAL', syscall: 'hello', message: 'eventSocket must be an abstract socket name made by eventSocketName()' });
+      }
       let domid: DomId;
       if (request.domid === undefined || request.domid === null) {
         while (this.#domains.has(this.#nextDomid)) this.#nextDomid++;
@@ -285,10 +287,18 @@ class Host implements SimulatedHost {
         return {};
       }
       case 'set-notify': {
-        const registration = this.#notifyRegistration(me, request);
+        const isShare = request.target === 'share';
+        const syscall = isShare ? 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY' : 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY';
         const id = field(request, 'targetId');
-        const target = request.target === 'share' ? this.#grants.ownedShare(me, id) : this.#grants.mappingOf(me, id);
-        if (target === undefined) throw new XenError({ code: 'ENOENT', syscall: 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY', message: 'no such share or mapping' });
+        const target = isShare ? this.#grants.ownedShare(me, id) : this.#grants.mappingOf(me, id);
+        if (target === undefined) throw new XenError({ code: 'ENOENT', syscall, message: 'no such share or mapping' });
+        const pages = 'refs' in target ? target.refs.length : target.pages.length;
+        const registration = this.#notifyRegistration(me, request, syscall);
+        if (registration.clearByte !== undefined) {
+          // Checked here too: the host pwrite()s this offset into a memfd when the domain dies.
+          checkNotifyOffset(registration.clearByte, pages * PAGE_SIZE, syscall);
+          if (!isShare && !target.writable) throw new XenError({ code: 'EINVAL', syscall, message: 'unmap-notify cannot clear a byte of a read-only mapping' });
+        }
         target.notify = registration;
         return {};
       }
@@ -327,13 +337,13 @@ class Host implements SimulatedHost {
     }
   }
 
-  #notifyRegistration(me: DomId, request: Request): UnmapNotifyRegistration {
+  #notifyRegistration(me: DomId, request: Request, syscall: string): UnmapNotifyRegistration {
     const registration: UnmapNotifyRegistration = {};
     if (request.clearByte !== undefined && request.clearByte !== null) registration.clearByte = field(request, 'clearByte');
     if (request.port !== undefined && request.port !== null) {
       const port = field(request, 'port');
       if (this.#ports.get(me, port) === undefined) {
-        throw new XenError({ code: 'EINVAL', syscall: 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY', message: `port ${port} is not bound by domain ${me}` });
+        throw new XenError({ code: 'EINVAL', syscall, message: `port ${port} is not bound by domain ${me}` });
       }
       registration.port = port;
     }
@@ -351,7 +361,11 @@ class Host implements SimulatedHost {
     if (registration === undefined) return;
     if (registration.clearByte !== undefined) {
       const target = fileAt(registration.clearByte);
-      if (target !== undefined) writeSync(target[0], ZERO_BYTE, 0, 1, target[1]);
+      try {
+        if (target !== undefined) writeSync(target[0], ZERO_BYTE, 0, 1, target[1]);
+      } catch {
+        // the offset was validated at registration; a failing pwrite must not take the host down
+      }
     }
     if (registration.port !== undefined) this.#sendEvent(from, registration.port);
   }
