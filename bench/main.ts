@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { WorkerPair } from './control/worker-pair.js';
 import { parseOptions } from './options.js';
 import { machineInfo } from './report/machine-info.js';
+import { machineBusyPercent } from './report/machine-load.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderThroughputSvg } from './report/svg-chart.js';
 import { buildTables, renderConsole } from './report/tables.js';
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const started = performance.now();
   const loadAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const busyBefore = await machineBusyPercent(1000);
+  if (busyBefore > 20) {
+    process.stderr.write(`warning: the machine was ${busyBefore} % busy before the start (other processes); results will be disturbed\n`);
+  }
   const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   process.stderr.write(`xenipc bench (${options.mode}): ${options.runs} interleaved runs, workloads ${[...options.workloads].join(',')}\n`);
 
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     mode: options.mode,
-    machine: machineInfo(loadAtStart),
+    machine: machineInfo(loadAtStart, busyBefore),
     settings: {
       runs: options.runs,
       sizes: options.sizes,
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
   }
   if (context.xenipcUnavailable !== undefined) report.notes.push(`xenipc was not (fully) measured: ${context.xenipcUnavailable}`);
   report.targets = evaluateTargets(report);
-  report.machine = machineInfo(loadAtStart);
+  report.machine = machineInfo(loadAtStart, busyBefore);
+  if (busyBefore > 20) report.notes.push(`The machine was ${busyBefore} % busy with other processes just before the start: numbers are disturbed, spinning most.`);
   report.wallSeconds = (performance.now() - started) / 1000;
 
   const tables = buildTables(report);

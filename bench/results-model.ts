@@ -45,6 +45,8 @@ export interface RpcRun extends LatencyRun {
 
 export interface RpcCell {
   transport: 'rpc-xenipc' | 'rpc-unix-socket';
+  /** xenipc only: the channel's spin option (true = its default spinMicros, false = 0). */
+  spin: boolean | null;
   runs: RpcRun[];
   medianP50Ns: number;
   medianP99Ns: number;
@@ -80,6 +82,8 @@ export interface MachineInfo {
   node: string;
   loadAverageAtStart: number[];
   loadAverageAtEnd: number[];
+  /** All CPUs, percent busy during one second before the benchmark started (other load). */
+  busyPercentBeforeStart: number;
 }
 
 export interface BenchReport {

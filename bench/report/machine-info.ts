@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { MachineInfo } from '../results-model.js';
 
-export function machineInfo(loadAverageAtStart: number[]): MachineInfo {
+export function machineInfo(loadAverageAtStart: number[], busyPercentBeforeStart: number): MachineInfo {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
@@ -12,5 +12,6 @@ export function machineInfo(loadAverageAtStart: number[]): MachineInfo {
     node: process.version,
     loadAverageAtStart,
     loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    busyPercentBeforeStart,
   };
 }

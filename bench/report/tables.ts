@@ -79,7 +79,7 @@ export function buildTables(report: BenchReport): Table[] {
       title: 'RPC (@xenipc/rpc, msgpack-rpc): small call round trip and pipelined throughput',
       header: ['transport', 'p50 us', 'p99 us', 'p50 vs socket', 'pipelined calls/s', 'runs'],
       rows: report.rpc.map((c) => [
-        c.transport === 'rpc-xenipc' ? 'xenipc channel' : 'Unix socket (same library)',
+        c.transport === 'rpc-xenipc' ? `xenipc channel, ${c.spin ? 'spinning' : 'event-only'}` : 'Unix socket (same library)',
         formatMicros(c.medianP50Ns),
         formatMicros(c.medianP99Ns),
         formatRatio(c.medianP50Ns / (socket?.medianP50Ns ?? NaN)),

@@ -8,9 +8,9 @@ import type { RoundTripSamples, RpcPipelineResult } from '../worker/endpoint.js'
 import { closeConnection, openConnection, type BenchContext } from './bench-context.js';
 import { latencyRun } from './ping-pong.js';
 
-export async function measureRpc(context: BenchContext, transport: RpcTransport): Promise<RpcRun> {
+export async function measureRpc(context: BenchContext, transport: RpcTransport, spin: boolean | null): Promise<RpcRun> {
   const { options } = context;
-  const pair = await openConnection(context, transport, {});
+  const pair = await openConnection(context, transport, spin === null ? {} : { spin });
   try {
     await pair.call('a', 'rpcServe');
     const samples = await pair.call<RoundTripSamples>('b', 'rpcRoundTrip', { iterations: options.rpcIterations, warmup: options.rpcWarmup });

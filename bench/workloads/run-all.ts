@@ -154,8 +154,14 @@ export async function runPingPongs(context: BenchContext): Promise<PingPongCell[
 
 export async function runRpc(context: BenchContext): Promise<RpcCell[]> {
   const { options } = context;
-  const cells: RpcCell[] = (['rpc-xenipc', 'rpc-unix-socket'] as const).map((transport) => ({
+  const variants = [
+    { transport: 'rpc-xenipc' as const, spin: true },
+    { transport: 'rpc-xenipc' as const, spin: false },
+    { transport: 'rpc-unix-socket' as const, spin: null },
+  ];
+  const cells: RpcCell[] = variants.map(({ transport, spin }) => ({
     transport,
+    spin,
     runs: [],
     medianP50Ns: Number.NaN,
     medianP99Ns: Number.NaN,
@@ -166,8 +172,8 @@ export async function runRpc(context: BenchContext): Promise<RpcCell[]> {
     (cell): Step<RpcCell['runs'][number]> => ({
       family: cell.transport === 'rpc-xenipc' ? 'xenipc' : 'baseline',
       cells: cell,
-      label: cell.transport,
-      measure: () => measureRpc(context, cell.transport),
+      label: `${cell.transport}${cell.spin === null ? '' : cell.spin ? ' spin' : ' event-only'}`,
+      measure: () => measureRpc(context, cell.transport, cell.spin),
     }),
   );
   for (let run = 0; run < options.runs; run++) {

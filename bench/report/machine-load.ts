@@ -1,0 +1,27 @@
+/**
+ * How busy the machine was just before the benchmark started, from /proc/stat over a short
+ * window. With 2 vCPUs, anything else running (a QEMU, a test suite) takes a core away from the
+ * two workers and punishes spinning in particular; the results file says so next to the numbers.
+ */
+import { readFileSync } from 'node:fs';
+
+function cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Percent of all CPUs busy over `ms` (NaN where /proc/stat is unavailable). */
+export async function machineBusyPercent(ms: number): Promise<number> {
+  const before = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = cpuTimes();
+  if (before === undefined || after === undefined || after.total === before.total) return Number.NaN;
+  return Math.round((1000 * (after.busy - before.busy)) / (after.total - before.total)) / 10;
+}

@@ -1,0 +1,89 @@
+/**
+ * Diagnostic: stream N messages of SIZE bytes over a MessageChannel between two processes on the
+ * simulated host (the same path as the benchmark) and count, per message, the event-channel
+ * notifications each side sent and received and the time the sender spent waiting in send().
+ *   node --conditions=xenipc-source --import tsx bench/tools/probe-stream.ts [size] [ringBytes] [count] [spinMicros]
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { joinSimulatedHost, startSimulatedHost, type EventChannel } from '@xenipc/core';
+import { MessageChannel, VchanClient, VchanServer, defaultVchanPath, type VchanEndpoint } from '@xenipc/channel';
+
+const [size = 65536, ring = 65536, count = 2000, spin = 50] = process.argv.slice(2, 6).map(Number);
+const role = process.argv[6];
+
+function countEvents(endpoint: VchanEndpoint): { sent: number; received: number; spins: number; spinTimeouts: number; spinMs: number } {
+  const counts = { sent: 0, received: 0, spins: 0, spinTimeouts: 0, spinMs: 0 };
+  const spin = endpoint.spin.bind(endpoint);
+  endpoint.spin = (ready: () => boolean): boolean => {
+    const t = performance.now();
+    const ok = spin(ready);
+    counts.spins++;
+    if (!ok) counts.spinTimeouts++;
+    counts.spinMs += performance.now() - t;
+    return ok;
+  };
+  const port = (endpoint as unknown as { evtchn: EventChannel }).evtchn;
+  const notify = port.notify.bind(port);
+  port.notify = () => {
+    counts.sent++;
+    notify();
+  };
+  port.on('event', () => counts.received++);
+  return counts;
+}
+
+if (role === undefined) {
+  const dir = mkdtempSync(join(tmpdir(), 'xenipc-probe-'));
+  const host = await startSimulatedHost({ dir });
+  const self = fileURLToPath(import.meta.url);
+  const args = [String(size), String(ring), String(count), String(spin)];
+  const receiver = fork(self, [...args, 'receiver', dir], { execArgv: process.execArgv });
+  const domid = await new Promise<number>((resolve) => receiver.once('message', (m) => resolve(m as number)));
+  const sender = fork(self, [...args, 'sender', dir, String(domid)], { execArgv: process.execArgv });
+  sender.on('message', (m) => receiver.send(m));
+  await Promise.all([new Promise((r) => receiver.once('exit', r)), new Promise((r) => sender.once('exit', r))]);
+  await host.close();
+} else if (role === 'receiver') {
+  const backend = await joinSimulatedHost({ dir: process.argv[7]!, autoStart: false });
+  process.send!(backend.domid);
+  const senderDomid = await new Promise<number>((resolve) => process.once('message', (m) => resolve(m as number)));
+  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, senderDomid, 'probe'));
+  const server = await VchanServer.listen(backend, { peer: senderDomid, port: 'probe', readSize: ring, writeSize: ring, spinMicros: spin });
+  const events = countEvents(server);
+  let received = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    new MessageChannel(server, {
+      onMessage: () => {
+        if (++received === count) resolve();
+      },
+    });
+  });
+  const ms = performance.now() - started;
+  console.log(`receiver: ${count} x ${size} B in ${ms.toFixed(1)} ms = ${((count * size) / ms / 1000).toFixed(0)} MB/s; events sent/msg ${(events.sent / count).toFixed(2)}, received/msg ${(events.received / count).toFixed(2)}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
+  process.exit(0);
+} else {
+  const backend = await joinSimulatedHost({ dir: process.argv[7]!, autoStart: false });
+  const serverDomid = Number(process.argv[8]);
+  process.send!(backend.domid);
+  const client = await VchanClient.connect(backend, { peer: serverDomid, port: 'probe', spinMicros: spin });
+  const events = countEvents(client);
+  const channel = new MessageChannel(client);
+  const payload = new Uint8Array(size);
+  let waited = 0;
+  let waits = 0;
+  for (let i = 0; i < count; i++) {
+    if (channel.trySend(payload)) continue;
+    const t = performance.now();
+    await channel.send(payload);
+    waited += performance.now() - t;
+    waits++;
+  }
+  channel.flush();
+  console.log(`sender: ${waits} waits, ${(waited * 1000 / Math.max(1, waits)).toFixed(1)} us avg, ${waited.toFixed(1)} ms total; events sent/msg ${(events.sent / count).toFixed(2)}, received/msg ${(events.received / count).toFixed(2)}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
+  setTimeout(() => process.exit(0), 500);
+}
