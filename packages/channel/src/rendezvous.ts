@@ -33,6 +33,10 @@ export async function publishRendezvous(
     { domid: self, perm: 'none' as const },
     { domid: peer, perm: 'read' as const },
   ];
+  // Create the directory first, outside the transaction: the keys then go in atomically, and
+  // a transaction that only adds leaves to an existing node is the cheapest to commit (the
+  // simulated xenstored also conflicts a transaction with nodes it created itself; see report).
+  await xs.mkdir(path);
   await xs.transaction(async (tx) => {
     await xs.write(`${path}/ring-ref`, String(ringRef), tx);
     await xs.setPerms(`${path}/ring-ref`, perms, tx);
