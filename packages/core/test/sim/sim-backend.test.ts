@@ -160,6 +160,18 @@ describe('simulated host: event channels', () => {
     expect(await bPort.status()).toBe('unbound');
   });
 
+  it('a domain may connect a channel to itself (Xen allows loopback interdomain channels)', async () => {
+    const [a] = await domains(1);
+    const offer = await a!.bindUnbound(a!.domid);
+    const other = await a!.bindInterdomain(a!.domid, offer.localPort);
+    let event = nextEvent(offer);
+    other.notify();
+    await event;
+    event = nextEvent(other);
+    offer.notify();
+    await event;
+  });
+
   it('a peer that leaves turns our port unbound; notify on it is silently dropped (as Xen does)', async () => {
     const [a, b] = await domains(2);
     const aPort = await a!.bindUnbound(b!.domid);
