@@ -47,7 +47,8 @@ export class SimEventChannel extends EventEmitter<EventChannelEvents> implements
       this.#host.notifyViaHost(this.localPort);
       return;
     }
-    if (Atomics.exchange(route.pending, this.#remotePort, 1) === 0 && !route.socket.destroyed) route.socket.write(this.#frame);
+    // destroyed first: a forgotten peer's pending page is unmapped (its view has length 0)
+    if (!route.socket.destroyed && Atomics.exchange(route.pending, this.#remotePort, 1) === 0) route.socket.write(this.#frame);
   }
 
   status(): Promise<EventChannelStatus> {
