@@ -3,7 +3,7 @@
  * memory) or as the connector (the vchan client, which maps it), wrapped in a byte stream.
  */
 import type { Duplex } from 'node:stream';
-import { defaultVchanPath, VchanClient, VchanServer, VchanStream } from '@xenipc/channel';
+import { VchanClient, VchanServer, VchanStream } from '@xenipc/channel';
 import type { DomId, XenBackend } from '@xenipc/core';
 import { UsageError } from './usage-error.js';
 
@@ -31,22 +31,26 @@ export function checkRingSize(bytes: number): number {
 }
 
 /**
- * Publish the channel and wait (until `signal`) for the peer to connect. `onListening` runs
- * once the channel is published, i.e. when a connector could succeed.
+ * Publish a channel for `endpoint.peer` (the vchan server side) without waiting for it; the
+ * returned server's whenConnected() resolves once the peer is there.
  */
-export async function acceptChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, onListening?: () => void): Promise<Duplex> {
-  // Work-around: the simulated xenstored (xs-tree.ts #create) records, inside a transaction, the
-  // generation of an ancestor the transaction itself created, so the server's rendezvous
-  // transaction (ring-ref + event-channel in a new directory) always fails with EAGAIN. With the
-  // directory created first, it commits. Harmless on real Xen (the server removes it on close).
-  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, endpoint.peer, checkPortName(endpoint.port)));
-  const server = await VchanServer.listen(backend, {
+export async function publishChannel(backend: XenBackend, endpoint: ChannelEndpoint): Promise<VchanServer> {
+  const port = checkPortName(endpoint.port);
+  return VchanServer.listen(backend, {
     peer: endpoint.peer,
-    port: checkPortName(endpoint.port),
+    port,
     waitForClient: false,
     ...(endpoint.ringSize === undefined ? {} : { readSize: endpoint.ringSize, writeSize: endpoint.ringSize }),
     ...(endpoint.spinMicros === undefined ? {} : { spinMicros: endpoint.spinMicros }),
   });
+}
+
+/**
+ * Publish the channel and wait (until `signal`) for the peer to connect. `onListening` runs
+ * once the channel is published, i.e. when a connector could succeed.
+ */
+export async function acceptChannel(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, onListening?: () => void): Promise<VchanServer> {
+  const server = await publishChannel(backend, endpoint);
   try {
     onListening?.();
     await server.whenConnected(undefined, signal);
@@ -54,17 +58,26 @@ export async function acceptChannelStream(backend: XenBackend, endpoint: Channel
     await server.close().catch(() => undefined);
     throw err;
   }
-  return new VchanStream(server);
+  return server;
 }
 
 /** Connect to a listening peer, waiting up to `timeoutMs` for it to appear (0: it must be there). */
-export async function connectChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, timeoutMs: number): Promise<Duplex> {
-  const client = await VchanClient.connect(backend, {
+export async function connectChannel(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, timeoutMs: number): Promise<VchanClient> {
+  return VchanClient.connect(backend, {
     peer: endpoint.peer,
     port: checkPortName(endpoint.port),
     timeoutMs,
     signal,
     ...(endpoint.spinMicros === undefined ? {} : { spinMicros: endpoint.spinMicros }),
   });
-  return new VchanStream(client);
+}
+
+/** acceptChannel, as a byte stream. */
+export async function acceptChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, onListening?: () => void): Promise<Duplex> {
+  return new VchanStream(await acceptChannel(backend, endpoint, signal, onListening));
+}
+
+/** connectChannel, as a byte stream. */
+export async function connectChannelStream(backend: XenBackend, endpoint: ChannelEndpoint, signal: AbortSignal, timeoutMs: number): Promise<Duplex> {
+  return new VchanStream(await connectChannel(backend, endpoint, signal, timeoutMs));
 }

@@ -1,0 +1,59 @@
+/**
+ * The client domain: connects to each phase's channel of the server domain, measures, closes,
+ * and prints the report on stdout (progress goes to stderr).
+ */
+import { chooseBackend, connectChannel, openBackend } from '@xenipc/cli';
+import { runChannelPhase } from './channel-phase.js';
+import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
+import { runRpcPhase } from './rpc-phase.js';
+import { formatReport, type PhaseResult, type RunReport } from './run-report.js';
+
+export async function runClient(options: PingPongOptions): Promise<number> {
+  const peer = options.peer as number;
+  const choice = chooseBackend(backendValues(options), process.env);
+  const backend = await openBackend(choice);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const phases: PhaseResult[] = [];
+    let ringSize = options.ringSize;
+    for (const phase of options.phases) {
+      const endpoint = await connectChannel(
+        backend,
+        { peer, port: phasePort(options.port, phase), spinMicros: options.spinMicros },
+        stop.signal,
+        options.connectTimeoutMs,
+      );
+      // The server chose the rings; report what we actually got.
+      ringSize = endpoint.writeRingSize;
+      try {
+        phases.push(phase === 'channel' ? await runChannelPhase(endpoint, options, process.stderr) : await runRpcPhase(endpoint, options, process.stderr));
+      } finally {
+        await endpoint.close();
+      }
+    }
+    const report: RunReport = {
+      setup: {
+        backend: backend.kind,
+        serverDomid: peer,
+        clientDomid: backend.domid,
+        port: options.port,
+        ringSize,
+        size: options.size,
+        count: options.count,
+        warmup: options.warmup,
+        spinMicros: options.spinMicros,
+        window: options.window,
+      },
+      phases,
+    };
+    process.stdout.write(formatReport(report, options.json));
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await backend.close();
+  }
+}
