@@ -14,7 +14,7 @@ import { checkDomid, checkPort, checkU32 } from '../backend/validate-args.js';
 import type { DomId, EvtchnPort } from '../backend/xen-backend.js';
 import type { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
-import { callNative } from './native-error.js';
+import { callNative, toXenError } from './native-error.js';
 import { PendingPortPoller } from './pending-port-poller.js';
 import { XenDevice, type OpenDeviceOptions } from './xen-device.js';
 
@@ -77,10 +77,13 @@ export class EventChannelDevice extends XenDevice {
 
   /** IOCTL_EVTCHN_NOTIFY: send an event to the other end of `port`. */
   notify(port: EvtchnPort): void {
-    const syscall = 'IOCTL_EVTCHN_NOTIFY';
-    checkPort(port, syscall);
-    const fd = this.fd;
-    this.#call(syscall, `notify port ${port}`, () => this.addon.evtchnNotify(fd, port));
+    // The hot path of every wake-up: no closure or context object unless it fails.
+    checkPort(port, 'IOCTL_EVTCHN_NOTIFY');
+    try {
+      this.addon.evtchnNotify(this.fd, port);
+    } catch (err) {
+      throw toXenError(err, ioctlContext('evtchn', this.path, 'IOCTL_EVTCHN_NOTIFY', `notify port ${port}`));
+    }
   }
 
   /** IOCTL_EVTCHN_RESET: clears the pending ring and its overflow state. */
@@ -134,7 +137,12 @@ export class EventChannelDevice extends XenDevice {
   #onPollError(err: XenError): void {
     if (err.code === 'EFBIG') {
       // Overflow: events were dropped. Reset the ring and wake everyone (spurious is harmless).
-      this.reset();
+      try {
+        this.reset();
+      } catch (resetError) {
+        for (const listener of [...this.#listeners.values()]) listener.error?.(resetError as XenError);
+        return;
+      }
       for (const listener of [...this.#listeners.values()]) listener.event();
       return;
     }
