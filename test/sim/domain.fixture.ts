@@ -11,6 +11,7 @@ let backend: XenBackend | undefined;
 const regions: Array<GrantedPages | ForeignMapping> = [];
 const channels: EventChannel[] = [];
 const eventCounts: number[] = [];
+let armed: Promise<Record<string, unknown>> | undefined;
 
 function reply(id: number, result: Record<string, unknown>, then?: () => void): void {
   process.send?.({ id, ...result }, then);
@@ -51,7 +52,8 @@ function pingPong(region: number, channel: number, rounds: number, pinger: boole
       }
     };
     ch.on('event', step);
-    if (pinger) step();
+    step(); // the peer may have moved before we started listening
+
   });
 }
 
@@ -81,11 +83,15 @@ async function run(message: Command): Promise<Record<string, unknown>> {
     case 'unmapNotify':
       regions[message.region as number]!.setUnmapNotify({ clearByte: message.clearByte as number, sendEvent: channels[message.channel as number] });
       return {};
-    case 'awaitEvent': {
+    case 'armEvent': {
+      // Listen now (before the test triggers anything); 'armedEvent' later collects the result.
       const region = message.region as number;
-      await new Promise<void>((resolve) => channels[message.channel as number]!.once('event', resolve));
-      return { at: Date.now(), value: bytes(region)[message.offset as number] };
+      armed = new Promise((resolve) =>
+        channels[message.channel as number]!.once('event', () => resolve({ at: Date.now(), value: bytes(region)[message.offset as number] })));
+      return {};
     }
+    case 'armedEvent':
+      return await armed!;
     case 'status':
       return { status: await channels[message.channel as number]!.status() };
     case 'notify':

@@ -80,10 +80,10 @@ describe('simulated host with one OS process per domain', () => {
     const { channel: bChannel } = await b.do('bindInterdomain', { peer: aId, port });
     const { region: bRegion } = await b.do('map', { peer: aId, refs });
     await b.do('unmapNotify', { region: bRegion, clearByte: 20, channel: bChannel });
-    const event = a.do('awaitEvent', { channel: aChannel, region: aRegion, offset: 20 });
+    await a.do('armEvent', { channel: aChannel, region: aRegion, offset: 20 });
     const killedAt = Date.now();
     await b.kill();
-    const { at, value } = await event;
+    const { at, value } = await a.do('armedEvent');
     expect(value).toBe(0);
     expect(at - killedAt).toBeLessThan(100);
     // B's death is whole-domain death here: A's port falls back to unbound, as Xen reports it.
