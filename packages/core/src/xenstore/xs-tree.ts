@@ -116,7 +116,7 @@ export class XsTree {
   mkdir(caller: XsCaller, path: string): boolean {
     const existing = this.lookup(path);
     if (existing !== undefined) {
-      if (!allowsRead(permissionFor(existing, caller)) && !allowsWrite(permissionFor(existing, caller))) throw new XsStoreError('EACCES');
+      if (!allowsWrite(permissionFor(existing, caller))) throw new XsStoreError('EACCES'); // as do_mkdir's get_node(WRITE)
       return false;
     }
     this.#create(caller, path);

@@ -93,6 +93,42 @@ describe('simulated xenstored permissions and domains', () => {
     await expect(joinSimulatedHost({ dir, autoStart: false, domid: 0 })).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
+  it('conflicts are per node: a listed directory gaining a child conflicts, unrelated writes do not', async () => {
+    const [a] = await twoDomains();
+    const other = await a.connectXenStore();
+    await a.xenstore.write('data/dir/x', '1');
+    const listing = await a.xenstore.transactionStart();
+    expect(await a.xenstore.directory('data/dir', listing)).toEqual(['x']);
+    await a.xenstore.write('data/flag', 'set', listing);
+    await other.write('data/dir/y', '2');
+    await expect(a.xenstore.transactionEnd(listing, true)).rejects.toMatchObject({ code: 'EAGAIN' });
+    await expect(a.xenstore.read('data/flag')).rejects.toMatchObject({ code: 'ENOENT' });
+    const unrelated = await a.xenstore.transactionStart();
+    await a.xenstore.read('data/dir/x', unrelated);
+    await a.xenstore.write('data/dir/x', '3', unrelated);
+    await other.write('data/elsewhere', 'z');
+    await a.xenstore.transactionEnd(unrelated, true);
+    expect(await other.read('data/dir/x')).toBe('3');
+    other.close();
+  });
+
+  it('a transaction commit fires watches for its changes; an aborted one fires none', async () => {
+    const [a] = await twoDomains();
+    const watcher = await a.connectXenStore();
+    const seen: string[] = [];
+    watcher.on('watch', (e) => seen.push(e.path));
+    await watcher.watch('data/tx', 'tok');
+    const aborted = await a.xenstore.transactionStart();
+    await a.xenstore.write('data/tx/gone', 'g', aborted);
+    await a.xenstore.transactionEnd(aborted, false);
+    const committed = await a.xenstore.transactionStart();
+    await a.xenstore.write('data/tx/kept', 'k', committed);
+    await a.xenstore.transactionEnd(committed, true);
+    await watcher.read('data/tx/kept');
+    expect(seen).toEqual(['data/tx', 'data/tx/kept']);
+    watcher.close();
+  });
+
   it('quotas: the 129th watch is E2BIG; invalid paths are EINVAL', async () => {
     const [a] = await twoDomains();
     for (let i = 0; i < 128; i++) await a.xenstore.watch(`data/w${i}`, 't');
