@@ -162,10 +162,13 @@ class Host implements SimulatedHost {
         socket.destroy();
         return;
       }
-      for (const request of messages) {
+      for (const [index, request] of messages.entries()) {
         if (request.op === 'xenstore' && domain === undefined) {
+          // From here on the connection speaks xs_wire: nothing may follow the handshake frame
+          // before the client has seen the reply.
           socket.removeListener('data', onData);
-          this.#attachXenstore(socket, request, decoder.takeRemainder());
+          const extra = index < messages.length - 1 ? Buffer.of(0) : decoder.takeRemainder();
+          this.#attachXenstore(socket, request, extra);
           return;
         }
         if (request.op === 'hello' && domain === undefined) {
