@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WorkerPair } from './control/worker-pair.js';
 import { parseOptions } from './options.js';
 import { machineInfo } from './report/machine-info.js';
-import { machineBusyPercent } from './report/machine-load.js';
+import { machineBusyPercent, machineBusySeconds, processCpuSeconds } from './report/machine-load.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderThroughputSvg } from './report/svg-chart.js';
 import { buildTables, renderConsole } from './report/tables.js';
@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   process.stderr.write(`xenipc bench (${options.mode}): ${options.runs} interleaved runs, workloads ${[...options.workloads].join(',')}\n`);
 
+  // To tell other processes' load apart from ours: machine-wide busy time over the run, minus ours.
+  const machineBusyAtStart = machineBusySeconds();
+  const orchestratorCpuAtStart = processCpuSeconds(process.pid);
+  const wallAtStart = performance.now();
+  let otherLoadPercent = Number.NaN;
   const simDir = mkdtempSync(join(os.tmpdir(), 'xenipc-bench-sim-'));
   let host: BenchHost | undefined;
   let connectionCount = 0;
@@ -88,6 +93,13 @@ async function main(): Promise<void> {
     if (options.workloads.has('rpc')) report.rpc = await runRpc(context);
     if (options.workloads.has('idle')) report.idle = await runIdle(context);
   } finally {
+    // Before the workers exit: what this benchmark's own processes used, to tell other load apart.
+    const ownCpuSeconds =
+      [context.pairs.xenipc, context.pairs.unixSocket, context.pairs.childIpc, context.pairs.memcpy]
+        .flatMap((p) => p?.pids ?? [])
+        .reduce((sum, pid) => sum + processCpuSeconds(pid), 0) + processCpuSeconds(process.pid) - orchestratorCpuAtStart;
+    const elapsed = (performance.now() - wallAtStart) / 1000;
+    otherLoadPercent = Math.round((1000 * (machineBusySeconds() - machineBusyAtStart - ownCpuSeconds)) / (elapsed * os.cpus().length)) / 10;
     await Promise.all(
       [context.pairs.xenipc, context.pairs.unixSocket, context.pairs.childIpc, context.pairs.memcpy].map((p) => p?.close().catch(() => undefined)),
     );
@@ -96,7 +108,8 @@ async function main(): Promise<void> {
   }
   if (context.xenipcUnavailable !== undefined) report.notes.push(`xenipc was not (fully) measured: ${context.xenipcUnavailable}`);
   report.targets = evaluateTargets(report);
-  report.machine = machineInfo(loadAtStart, busyBefore);
+  report.machine = machineInfo(loadAtStart, busyBefore, otherLoadPercent);
+  if (otherLoadPercent > 10) report.notes.push(`Other processes used ${otherLoadPercent} % of the machine's CPUs during the run: numbers are disturbed, spinning most.`);
   if (busyBefore > 20) report.notes.push(`The machine was ${busyBefore} % busy with other processes just before the start: numbers are disturbed, spinning most.`);
   report.wallSeconds = (performance.now() - started) / 1000;
 

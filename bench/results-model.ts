@@ -84,6 +84,11 @@ export interface MachineInfo {
   loadAverageAtEnd: number[];
   /** All CPUs, percent busy during one second before the benchmark started (other load). */
   busyPercentBeforeStart: number;
+  /**
+   * CPU used by processes other than this benchmark while it ran, in percent of the machine
+   * (all CPUs): machine-wide busy time minus the orchestrator's and the workers' own.
+   */
+  otherLoadPercentDuringRun: number;
 }
 
 export interface BenchReport {

@@ -12,6 +12,8 @@ export class WorkerPair {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; op: string }>();
   private exited = false;
+  /** Process ids of worker A and (if spawned) worker B. */
+  readonly pids: number[] = [];
 
   private constructor(
     readonly label: string,
@@ -33,8 +35,8 @@ export class WorkerPair {
     const args = [...process.execArgv, ...extraNodeArgs, WORKER_ENTRY, 'a', ...(withPeer ? ['--with-peer'] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pair = new WorkerPair(label, child);
-    await pair.call('a', 'ping');
-    if (withPeer) await pair.call('b', 'ping');
+    pair.pids.push((await pair.call<{ pid: number }>('a', 'ping')).pid);
+    if (withPeer) pair.pids.push((await pair.call<{ pid: number }>('b', 'ping')).pid);
     return pair;
   }
 

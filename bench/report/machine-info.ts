@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { MachineInfo } from '../results-model.js';
 
-export function machineInfo(loadAverageAtStart: number[], busyPercentBeforeStart: number): MachineInfo {
+export function machineInfo(loadAverageAtStart: number[], busyPercentBeforeStart: number, otherLoadPercentDuringRun = Number.NaN): MachineInfo {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
@@ -13,5 +13,6 @@ export function machineInfo(loadAverageAtStart: number[], busyPercentBeforeStart
     loadAverageAtStart,
     loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     busyPercentBeforeStart,
+    otherLoadPercentDuringRun,
   };
 }

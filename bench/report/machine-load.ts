@@ -17,6 +17,27 @@ function cpuTimes(): { busy: number; total: number } | undefined {
   }
 }
 
+/** CPU seconds used so far by process `pid` (user + system), or 0 if it cannot be read. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ: 100 on every mainstream Linux architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Machine-wide busy CPU seconds since boot, from /proc/stat (NaN where unavailable). */
+export function machineBusySeconds(): number {
+  const times = cpuTimes();
+  return times === undefined ? Number.NaN : times.busy / CLOCK_TICKS_PER_SECOND;
+}
+
 /** Percent of all CPUs busy over `ms` (NaN where /proc/stat is unavailable). */
 export async function machineBusyPercent(ms: number): Promise<number> {
   const before = cpuTimes();

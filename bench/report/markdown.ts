@@ -9,7 +9,7 @@ export function renderMarkdown(report: BenchReport, tables: readonly Table[], ch
     '',
     `- Date: ${report.date}; wall time ${report.wallSeconds.toFixed(0)} s`,
     `- Machine: ${m.cpuModel}, ${m.cpus} vCPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
-    `- Load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}; CPUs ${m.busyPercentBeforeStart} % busy in the second before the start`,
+    `- Load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}; CPUs ${m.busyPercentBeforeStart} % busy in the second before the start; other processes used ${m.otherLoadPercentDuringRun} % of all CPUs during the run`,
     `- Settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
       .join('; ')}`,

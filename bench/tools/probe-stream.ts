@@ -3,6 +3,8 @@
  * simulated host (the same path as the benchmark) and count, per message, the event-channel
  * notifications each side sent and received and the time the sender spent waiting in send().
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-stream.ts [size] [ringBytes] [count] [spinMicros]
+ * PROBE_FLUSH_BYTES=N makes the sender call flush() after every N bytes of trySend (an experiment:
+ * does publishing before the ring is full let the receiver overlap with the sender?).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinSimulatedHost, startSimulatedHost, type EventChannel } from '@xenipc/core';
-import { MessageChannel, VchanClient, VchanServer, defaultVchanPath, type VchanEndpoint } from '@xenipc/channel';
+import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 
 const [size = 65536, ring = 65536, count = 2000, spin = 50] = process.argv.slice(2, 6).map(Number);
 const role = process.argv[6];
@@ -51,7 +53,6 @@ if (role === undefined) {
   const backend = await joinSimulatedHost({ dir: process.argv[7]!, autoStart: false });
   process.send!(backend.domid);
   const senderDomid = await new Promise<number>((resolve) => process.once('message', (m) => resolve(m as number)));
-  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, senderDomid, 'probe'));
   const server = await VchanServer.listen(backend, { peer: senderDomid, port: 'probe', readSize: ring, writeSize: ring, spinMicros: spin });
   const events = countEvents(server);
   let received = 0;
@@ -76,8 +77,18 @@ if (role === undefined) {
   const payload = new Uint8Array(size);
   let waited = 0;
   let waits = 0;
+  const flushBytes = Number(process.env.PROBE_FLUSH_BYTES ?? 0);
+  let unflushed = 0;
   for (let i = 0; i < count; i++) {
-    if (channel.trySend(payload)) continue;
+    if (channel.trySend(payload)) {
+      unflushed += size;
+      if (flushBytes > 0 && unflushed >= flushBytes) {
+        channel.flush();
+        unflushed = 0;
+      }
+      continue;
+    }
+    unflushed = 0;
     const t = performance.now();
     await channel.send(payload);
     waited += performance.now() - t;

@@ -5,7 +5,7 @@
  * trip waits on it.
  */
 import type { XenBackend } from '@xenipc/core';
-import { defaultVchanPath, MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
+import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { END_OF_STREAM, makePayload, StreamChecker, writeSequence } from '../message-pattern.js';
 import {
   hrtimeNs,
@@ -47,11 +47,7 @@ export async function joinSimulatedHostForBench(state: WorkerState, args: { dir:
 
 /** Listens for the other worker; resolves to the connected vchan end. */
 export async function listenVchan(state: WorkerState, params: ConnectionParams): Promise<{ address: unknown; connected: Promise<VchanEndpoint> }> {
-  const backend = backendOf(state);
-  // Work-around: the simulated xenstore fails (EAGAIN, every retry) a transaction that writes two
-  // keys under a directory the same transaction created; creating the directory first avoids it.
-  await backend.xenstore.mkdir(defaultVchanPath(backend.domid, peerOf(params), params.name));
-  const server = await VchanServer.listen(backend, {
+  const server = await VchanServer.listen(backendOf(state), {
     peer: peerOf(params),
     port: params.name,
     readSize: params.ringBytes,
