@@ -29,26 +29,35 @@ export interface JoinSimulatedHostOptions {
 }
 
 
-function spawnHostDaemon(dir: string): void {
+/** Starts the detached daemon; the returned function tells whether it already failed (exit code != 0). */
+function spawnHostDaemon(dir: string): () => number | undefined {
   const self = import.meta.url;
   const fromSource = self.endsWith('.ts');
   const entry = fileURLToPath(new URL(fromSource ? './host-entry.ts' : './host-entry.js', self));
   const args = fromSource ? ['--conditions=xenipc-source', '--import', 'tsx', entry, dir] : [entry, dir];
   // cwd next to the entry so that `--import tsx` resolves from this workspace's node_modules.
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', cwd: dirname(entry) });
+  let failure: number | undefined;
+  child.on('error', () => (failure = -1));
+  child.on('exit', (code) => (failure = code === 0 ? undefined : (code ?? -1)));
   child.unref();
+  return () => failure;
 }
 
 async function connectHost(dir: string, autoStart: boolean, timeoutMs: number): Promise<Socket> {
   const path = hostSocketPath(dir);
   const deadline = Date.now() + timeoutMs;
-  let spawned = false;
+  let daemonFailure: (() => number | undefined) | undefined;
   for (;;) {
     try {
       return await connectUnixSocket(path);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
+      const failedWith = daemonFailure?.();
+      if (failedWith !== undefined) {
+        throw new XenError({ code: 'ECHILD', syscall: 'spawn', path, message: `the simulated host daemon for ${dir} exited with code ${failedWith} before listening`, cause });
+      }
       if (!absent || !autoStart || Date.now() > deadline) {
         throw new XenError({
           code: code ?? 'EIO',
@@ -60,10 +69,7 @@ async function connectHost(dir: string, autoStart: boolean, timeoutMs: number): 
           cause,
         });
       }
-      if (!spawned) {
-        spawnHostDaemon(dir);
-        spawned = true;
-      }
+      daemonFailure ??= spawnHostDaemon(dir);
       await new Promise((resolve) => setTimeout(resolve, 25)); // start-up only, never on a hot path
     }
   }
