@@ -2,6 +2,10 @@
  * Ping-pong over a MessageChannel (length-prefixed messages straight in the shared rings).
  * The server echoes every message; the client measures. Both are driven by the onMessage
  * callback -- no promise per message -- so what is measured is the channel, not the example.
+ *
+ * Every trySend() is followed by flush(): trySend() publishes at the end of the current task,
+ * but the channel's receive loop may spin (busy-poll, --spin) before that task ends, and the
+ * pong would wait out the spin.
  */
 import type { VchanEndpoint } from '@xenipc/channel';
 import { MessageChannel } from '@xenipc/channel';
@@ -20,7 +24,8 @@ export async function serveChannelPhase(endpoint: VchanEndpoint): Promise<number
       echoed++;
       try {
         // In order: once one send waits for room, trySend refuses until it is through.
-        if (!channel.trySend(message)) channel.send(message).catch((err: Error) => (failure ??= err));
+        if (channel.trySend(message)) channel.flush();
+        else channel.send(message).catch((err: Error) => (failure ??= err));
       } catch (err) {
         failure ??= err as Error;
       }
@@ -51,7 +56,8 @@ function drive(
       onSend(seq, performance.now());
       // trySend copies into the ring; only when the ring is full does send() keep a reference,
       // so then the ping must not be stamped again until it went: send a copy.
-      if (!channel.trySend(ping)) channel.send(ping.slice()).catch(fail);
+      if (channel.trySend(ping)) channel.flush();
+      else channel.send(ping.slice()).catch(fail);
     };
     channel.on('message', (pong: Uint8Array) => {
       try {
@@ -77,7 +83,7 @@ export async function runChannelPhase(endpoint: VchanEndpoint, options: PingPong
   const channel = new MessageChannel(endpoint);
   try {
     const ping = makePing(options.size);
-    const recorder = new LatencyRecorder(options.count);
+    const recorder = new LatencyRecorder();
     let sentAt = 0;
     // Warm-up: same path, not recorded.
     if (options.warmup > 0) await drive(channel, ping, options.warmup, 1, () => undefined, () => undefined, options.size);

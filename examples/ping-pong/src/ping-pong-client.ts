@@ -6,6 +6,7 @@ import { chooseBackend, connectChannel, openBackend } from '@xenipc/cli';
 import { runChannelPhase } from './channel-phase.js';
 import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
 import { runRpcPhase } from './rpc-phase.js';
+import { exitOnSignal } from './exit-on-signal.js';
 import { formatReport, type PhaseResult, type RunReport } from './run-report.js';
 
 export async function runClient(options: PingPongOptions): Promise<number> {
@@ -13,9 +14,7 @@ export async function runClient(options: PingPongOptions): Promise<number> {
   const choice = chooseBackend(backendValues(options), process.env);
   const backend = await openBackend(choice);
   const stop = new AbortController();
-  const onSignal = () => stop.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = exitOnSignal(backend, stop);
   try {
     const phases: PhaseResult[] = [];
     let ringSize = options.ringSize;
@@ -52,8 +51,7 @@ export async function runClient(options: PingPongOptions): Promise<number> {
     process.stdout.write(formatReport(report, options.json));
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await backend.close();
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { VchanServer } from '@xenipc/channel';
 import { chooseBackend, describeBackend, openBackend, publishChannel } from '@xenipc/cli';
+import { exitOnSignal } from './exit-on-signal.js';
 import { serveChannelPhase } from './channel-phase.js';
 import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
 import { serveRpcPhase } from './rpc-phase.js';
@@ -13,9 +14,7 @@ export async function runServer(options: PingPongOptions): Promise<number> {
   const choice = chooseBackend(backendValues(options), process.env);
   const backend = await openBackend(choice);
   const stop = new AbortController();
-  const onSignal = () => stop.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = exitOnSignal(backend, stop);
   try {
     process.stderr.write(`server: ${describeBackend(backend, choice)}; serving domain ${peer}\n`);
     // Publish every phase's channel up front: the client may connect to each as soon as it likes.
@@ -33,8 +32,7 @@ export async function runServer(options: PingPongOptions): Promise<number> {
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await backend.close();
   }
 }

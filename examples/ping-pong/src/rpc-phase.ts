@@ -50,7 +50,7 @@ export async function runRpcPhase(endpoint: VchanEndpoint, options: PingPongOpti
     const ping = makePing(options.size);
     for (let seq = 0; seq < options.warmup; seq++) await callPing(peer, ping, seq, options.size);
 
-    const recorder = new LatencyRecorder(options.count);
+    const recorder = new LatencyRecorder();
     const progress = new ProgressReporter('rpc ping-pong', options.count, progressOut);
     const started = performance.now();
     for (let seq = 0; seq < options.count; seq++) {
