@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventChannelDevice, GrantAllocator, GrantMapper, GNTST_OKAY, UNMAP_NOTIFY_CLEAR_BYTE, XenError } from '@xenipc/core';
+import { EventChannelDevice, GrantAllocator, GrantMapper, GNTST_OKAY, mapFile, UNMAP_NOTIFY_CLEAR_BYTE, XenError } from '@xenipc/core';
 import { delay, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from '../xen/self-domain.js';
 
 function captureError(call: () => unknown): XenError {
@@ -301,5 +301,16 @@ describe.skipIf(!hasXen)(xenSuiteTitle('gntalloc + gntdev devices'), () => {
     map.close();
     expect(new Uint8Array(shared.buffer)[3]).toBe(0);
     shared.close();
+  });
+
+  it('gntalloc SET_UNMAP_NOTIFY needs the grefs still allocated (why share() deallocates at close, not at once)', () => {
+    const { index } = alloc.allocGrefs(self, 1, { writable: true });
+    const mapped = mapFile(alloc.fd, index, 4096, { writable: true });
+    alloc.setUnmapNotify(index, UNMAP_NOTIFY_CLEAR_BYTE, 0); // allocated: accepted
+    alloc.deallocGrefs(index, 1); // the mapping keeps the page alive, the fd no longer knows it
+    const err = captureError(() => alloc.setUnmapNotify(index, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+    expect(err.syscall).toBe('IOCTL_GNTALLOC_SET_UNMAP_NOTIFY');
+    expect(err.errno).toBeGreaterThan(0);
+    mapped.unmap();
   });
 });

@@ -3,8 +3,10 @@
  * the two sides (separate evtchn fds), granting to our own domid. Skipped, saying so, where
  * /dev/xen is absent. Uses the real xenstore when xenstored runs, else a domid-only stand-in.
  */
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openXenBackend, type EventChannel, type XenBackend } from '@xenipc/core';
+import { spawnTs } from '../../../../test/support/spawn-domain.js';
 import { delay, domidOnlyXenStore, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from './self-domain.js';
 
 async function open(self: number): Promise<XenBackend> {
@@ -115,5 +117,50 @@ describe.skipIf(!hasXen)(xenSuiteTitle('openXenBackend'), () => {
     expect(mapping.buffer.byteLength).toBe(0);
     expect(await chan.status()).toBe('closed');
     await expect(extra.share(self, 1)).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
+  function spawnPeer(args: string[]): { child: ChildProcess; ready: Promise<{ ref?: number }> } {
+    const child = spawnTs(new URL('./fixtures/crashing-peer-child.ts', import.meta.url), args);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const ready = new Promise<{ ref?: number }>((resolve, reject) => {
+      child.on('message', (m: { ready?: boolean; ref?: number }) => { if (m.ready === true) resolve(m); });
+      child.on('exit', (code) => reject(new Error(`peer exited (${String(code)}) before it was ready: ${stderr}`)));
+    });
+    return { child, ready };
+  }
+
+  it('a killed mapper process: the kernel clears the live byte and sends the event', async () => {
+    const pages = await server.share(self, 1);
+    const granted = new Uint8Array(pages.buffer);
+    granted[0] = 1;
+    const channel = await server.bindUnbound(self);
+    const events = new EventCounter();
+    channel.on('event', events.hit);
+    const { child, ready } = spawnPeer(['mapper', String(self), String(pages.refs[0]), String(channel.localPort)]);
+    await ready;
+    expect(granted[0]).toBe(1);
+    child.kill('SIGKILL');
+    await events.until(1, 30_000);
+    expect(granted[0]).toBe(0);
+    channel.close();
+    pages.close();
+  });
+
+  it('a killed sharer process: the mapper sees the byte cleared and gets the event', async () => {
+    const channel = await client.bindUnbound(self);
+    const events = new EventCounter();
+    channel.on('event', events.hit);
+    const { child, ready } = spawnPeer(['sharer', String(self), String(channel.localPort)]);
+    const { ref } = await ready;
+    const mapping = await client.map(self, [ref as number]);
+    const seen = new Uint8Array(mapping.buffer);
+    expect(seen[0]).toBe(1);
+    child.kill('SIGKILL');
+    await events.until(1, 30_000);
+    await delay(50);
+    expect(seen[0]).toBe(0);
+    mapping.close();
+    channel.close();
   });
 });
