@@ -30,6 +30,8 @@ export interface WatchedXenipc {
   stderrSays(text: string): Promise<void>;
   /** Same for stdout (when collected). */
   stdoutSays(text: string): Promise<void>;
+  /** What it printed so far. */
+  printed(where: 'stdout' | 'stderr'): string;
   /** Everything printed, once the process has exited. */
   result: Promise<XenipcResult>;
 }
@@ -69,6 +71,7 @@ export function watch(child: ChildProcess, options: { stdout?: boolean } = {}): 
     result,
     stderrSays: (text) => says('stderr', text),
     stdoutSays: (text) => says('stdout', text),
+    printed,
   };
 }
 
