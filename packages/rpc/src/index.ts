@@ -11,4 +11,6 @@ export type { RpcTransport, RpcTransportSink, CloseReason, MalformedKind } from 
 export { StreamTransport, DEFAULT_MAX_MESSAGE_BYTES } from './transport/stream-transport.js';
 export type { StreamTransportOptions } from './transport/stream-transport.js';
 export { MemoryTransport, createMemoryTransportPair } from './transport/memory-transport.js';
-export { createStreamPeer } from './peer/create-peer.js';
+export { ChannelTransport } from './transport/channel-transport.js';
+export type { ChannelTransportOptions } from './transport/channel-transport.js';
+export { createStreamPeer, createChannelPeer } from './peer/create-peer.js';

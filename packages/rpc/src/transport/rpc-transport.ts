@@ -12,7 +12,8 @@
 export type CloseReason =
   | 'closed' // this side called close()
   | 'peer-closed' // the other side closed cleanly (stream end, channel closed)
-  | 'peer-crashed' // the channel reported the peer died without closing
+  | 'peer-crashed' // the channel reported the peer process died without closing
+  | 'domain-gone' // the channel reported the peer's whole domain went away
   | 'transport-error' // the stream/channel failed (e.g. ECONNRESET)
   | 'protocol-error'; // the bytes stopped being MessagePack: framing is lost
 

@@ -1,0 +1,113 @@
+/**
+ * RpcTransport over an @xenipc/channel MessageChannel: one msgpack-rpc message per channel frame.
+ *
+ * Create the transport in the same tick as the MessageChannel (`new ChannelTransport(new
+ * MessageChannel(endpoint))`): it listens to 'message' events, and a channel with no listener
+ * buffers what it receives for its async iterator, where this transport would not see it.
+ *
+ * Sending uses trySend() (straight into the ring, published once per tick); when the ring is
+ * full, messages wait in the channel's ordered send queue and send() returns false until that
+ * queue is empty again.
+ *
+ * Pausing: a MessageChannel delivers to listeners without a pause switch, so pause() here only
+ * records the state; the RpcPeer's bounded request queue then sheds excess requests with
+ * Overloaded errors instead of growing (see RpcPeerOptions.maxQueuedRequests).
+ *
+ * Ending: the channel's close reason becomes the connection's ('peer-crashed' when the peer
+ * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'). The channel
+ * delivers everything the peer committed before 'close', so responses sent before a crash resolve.
+ */
+import type { MessageChannel } from '@xenipc/channel';
+import { FrameDelivery } from './frame-delivery.js';
+import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
+
+export interface ChannelTransportOptions {
+  /** Largest message accepted or sent (default and maximum: the channel's maxMessageSize). */
+  maxMessageBytes?: number;
+  /** Messages waiting for ring space above which send() returns false (default 1024). */
+  highWaterMessages?: number;
+}
+
+export class ChannelTransport implements RpcTransport {
+  readonly maxMessageBytes: number;
+  private readonly highWaterMessages: number;
+  private sink: RpcTransportSink | undefined;
+  private delivery: FrameDelivery | undefined;
+  private waitingInRing = 0;
+  private waitingForDrain = false;
+  private ended = false;
+
+  constructor(private readonly channel: MessageChannel, options: ChannelTransportOptions = {}) {
+    this.maxMessageBytes = Math.min(options.maxMessageBytes ?? channel.maxMessageSize, channel.maxMessageSize);
+    this.highWaterMessages = options.highWaterMessages ?? 1024;
+  }
+
+  attach(sink: RpcTransportSink): void {
+    if (this.sink) throw new Error('ChannelTransport is already attached');
+    this.sink = sink;
+    this.delivery = new FrameDelivery(this.maxMessageBytes, sink);
+    this.channel.on('message', this.onMessage);
+    this.channel.on('close', this.onClose);
+    const reason = this.channel.closeReason;
+    if (reason !== undefined) queueMicrotask(() => this.onClose(reason));
+  }
+
+  send(message: Uint8Array): boolean {
+    if (this.ended) return false;
+    if (this.waitingInRing === 0) {
+      try {
+        if (this.channel.trySend(message)) return true;
+      } catch {
+        // ChannelClosedError: the 'close' event ends the connection
+        return false;
+      }
+    }
+    this.waitingInRing++;
+    this.channel.send(message).then(this.onQueuedSent, this.onQueuedFailed);
+    if (this.waitingInRing >= this.highWaterMessages) {
+      this.waitingForDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  pause(): void {
+    // see the file comment: a MessageChannel cannot be paused from here; the peer sheds load
+  }
+
+  resume(): void {}
+
+  close(): void {
+    if (this.ended) return;
+    this.channel.close().catch(() => {});
+    this.end('closed');
+  }
+
+  private readonly onMessage = (message: Uint8Array): void => {
+    if (!this.ended) this.delivery!.deliver(message);
+  };
+
+  private readonly onClose = (reason: string): void => {
+    this.end(reason as CloseReason);
+  };
+
+  private readonly onQueuedSent = (): void => {
+    this.waitingInRing--;
+    if (this.waitingInRing === 0 && this.waitingForDrain) {
+      this.waitingForDrain = false;
+      this.sink?.drain();
+    }
+  };
+
+  private readonly onQueuedFailed = (): void => {
+    this.waitingInRing--;
+  };
+
+  private end(reason: CloseReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.channel.off('message', this.onMessage);
+    this.channel.off('close', this.onClose);
+    this.sink?.closed(reason);
+  }
+}
