@@ -5,9 +5,11 @@
  * MessageChannel(endpoint))`): it listens to 'message' events, and a channel with no listener
  * buffers what it receives for its async iterator, where this transport would not see it.
  *
- * Sending uses trySend() (straight into the ring, published once per tick); when the ring is
- * full, messages wait in the channel's ordered send queue and send() returns false until that
- * queue is empty again.
+ * Sending uses trySend() (straight into the ring, published once per tick). When the ring is
+ * full, messages wait here in order; only the first of them is handed to the channel's send()
+ * (which waits for room), and when it is in, the rest go on with trySend(). Keeping the
+ * channel's own queue at one entry keeps a burst of many thousand calls linear.
+ * send() returns false while more than highWaterMessages wait.
  *
  * Pausing: a MessageChannel delivers to listeners without a pause switch, so pause() here only
  * records the state; the RpcPeer's bounded request queue then sheds excess requests with
@@ -24,7 +26,7 @@ import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transpor
 export interface ChannelTransportOptions {
   /** Largest message accepted or sent (default and maximum: the channel's maxMessageSize). */
   maxMessageBytes?: number;
-  /** Messages waiting for ring space above which send() returns false (default 1024). */
+  /** Messages waiting for ring space above which send() returns false (default 4096). */
   highWaterMessages?: number;
 }
 
@@ -33,13 +35,15 @@ export class ChannelTransport implements RpcTransport {
   private readonly highWaterMessages: number;
   private sink: RpcTransportSink | undefined;
   private delivery: FrameDelivery | undefined;
-  private waitingInRing = 0;
+  /** Messages waiting for ring space, oldest at outboxHead. */
+  private outbox: Uint8Array[] = [];
+  private outboxHead = 0;
   private waitingForDrain = false;
   private ended = false;
 
   constructor(private readonly channel: MessageChannel, options: ChannelTransportOptions = {}) {
     this.maxMessageBytes = Math.min(options.maxMessageBytes ?? channel.maxMessageSize, channel.maxMessageSize);
-    this.highWaterMessages = options.highWaterMessages ?? 1024;
+    this.highWaterMessages = options.highWaterMessages ?? 4096;
   }
 
   attach(sink: RpcTransportSink): void {
@@ -54,22 +58,56 @@ export class ChannelTransport implements RpcTransport {
 
   send(message: Uint8Array): boolean {
     if (this.ended) return false;
-    if (this.waitingInRing === 0) {
+    if (this.outboxHead === this.outbox.length) {
       try {
         if (this.channel.trySend(message)) return true;
       } catch {
         // ChannelClosedError: the 'close' event ends the connection
         return false;
       }
+      this.outbox.push(message);
+      this.sendHeadOfOutbox();
+    } else {
+      this.outbox.push(message);
     }
-    this.waitingInRing++;
-    this.channel.send(message).then(this.onQueuedSent, this.onQueuedFailed);
-    if (this.waitingInRing >= this.highWaterMessages) {
+    if (this.outbox.length - this.outboxHead >= this.highWaterMessages) {
       this.waitingForDrain = true;
       return false;
     }
     return true;
   }
+
+  /** Hand the oldest waiting message to channel.send(), which resolves once it is in the ring. */
+  private sendHeadOfOutbox(): void {
+    this.channel.send(this.outbox[this.outboxHead]!).then(this.onHeadSent, this.onHeadFailed);
+  }
+
+  private readonly onHeadSent = (): void => {
+    if (this.ended) return;
+    const outbox = this.outbox;
+    outbox[this.outboxHead++] = EMPTY;
+    try {
+      while (this.outboxHead < outbox.length && this.channel.trySend(outbox[this.outboxHead]!)) {
+        outbox[this.outboxHead++] = EMPTY;
+      }
+    } catch {
+      return; // closed: the 'close' event ends the connection
+    }
+    if (this.outboxHead < outbox.length) {
+      this.sendHeadOfOutbox();
+      return;
+    }
+    this.outbox = [];
+    this.outboxHead = 0;
+    if (this.waitingForDrain) {
+      this.waitingForDrain = false;
+      this.sink?.drain();
+    }
+  };
+
+  private readonly onHeadFailed = (): void => {
+    // the channel closed; its 'close' event ends the connection
+  };
 
   pause(): void {
     // see the file comment: a MessageChannel cannot be paused from here; the peer sheds load
@@ -91,23 +129,15 @@ export class ChannelTransport implements RpcTransport {
     this.end(reason as CloseReason);
   };
 
-  private readonly onQueuedSent = (): void => {
-    this.waitingInRing--;
-    if (this.waitingInRing === 0 && this.waitingForDrain) {
-      this.waitingForDrain = false;
-      this.sink?.drain();
-    }
-  };
-
-  private readonly onQueuedFailed = (): void => {
-    this.waitingInRing--;
-  };
-
   private end(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
     this.channel.off('message', this.onMessage);
     this.channel.off('close', this.onClose);
+    this.outbox = [];
+    this.outboxHead = 0;
     this.sink?.closed(reason);
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -6,8 +6,12 @@
 import { MessageScanner, ScanResult } from '../wire/message-scanner.js';
 import type { RpcTransportSink } from './rpc-transport.js';
 
+/** Frames up to this size are decoded from one reused buffer (see deliver()). */
+const SCRATCH_BYTES = 64 * 1024;
+
 export class FrameDelivery {
   private readonly scanner: MessageScanner;
+  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
 
   constructor(readonly maxMessageBytes: number, private readonly sink: RpcTransportSink) {
     this.scanner = new MessageScanner(maxMessageBytes);
@@ -32,6 +36,14 @@ export class FrameDelivery {
       this.sink.malformed('records-extension', 'msgpackr records extension (ext 0x72) is not accepted');
       return;
     }
-    this.sink.message(frame, 0, length);
+    if (length <= SCRATCH_BYTES) {
+      // msgpackr caches a DataView as a property on each buffer it decodes; on a fresh frame
+      // per message that allocation and shape change cost more than copying a small frame into
+      // one long-lived buffer
+      this.scratch.set(frame, 0);
+      this.sink.message(this.scratch, 0, length);
+    } else {
+      this.sink.message(frame, 0, length);
+    }
   }
 }
