@@ -3,12 +3,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "errno_error.h"
 #include "modules.h"
 
 static constexpr uint32_t kMaxPortsPerRead = 1024;
+
+// Closing a uv handle completes on a later loop iteration. When a worker thread ends, Node
+// unloads this addon before its loop runs those close callbacks, so a callback living in this
+// library would be called after its code is gone (seen: SIGSEGV in uv__finish_close). The
+// handles are therefore malloc'd and closed with libc's free() as the callback, which stays
+// mapped; free(void*) and uv_close_cb take one pointer argument in the same register on every
+// ABI Node supports.
+static uv_poll_t* NewPollHandle() { return static_cast<uv_poll_t*>(std::malloc(sizeof(uv_poll_t))); }
+
+static void CloseAndFree(uv_poll_t* handle) {
+  handle->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), reinterpret_cast<uv_close_cb>(reinterpret_cast<void (*)()>(&std::free)));
+}
 
 Napi::Function PortPoller::DefineClass(Napi::Env env) {
   return ObjectWrap<PortPoller>::DefineClass(env, "PortPoller", {
@@ -37,8 +51,7 @@ PortPoller::~PortPoller() { CloseHandle(); }
 void PortPoller::CloseHandle() {
   if (handle_ == nullptr) return;
   uv_poll_stop(handle_);
-  handle_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  CloseAndFree(handle_);
   handle_ = nullptr;
   napi_remove_env_cleanup_hook(Env(), OnEnvCleanup, this);
 }
@@ -50,17 +63,17 @@ Napi::Value PortPoller::Start(const Napi::CallbackInfo& info) {
   if (handle_ != nullptr) return env.Undefined();
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
-  auto* handle = new uv_poll_t;
+  uv_poll_t* handle = NewPollHandle();
+  if (handle == nullptr) throw ErrnoError(env, "malloc", ENOMEM);
   int rc = uv_poll_init(loop, handle, fd_);
   if (rc < 0) {
-    delete handle;  // uv_poll_init failing leaves nothing registered with the loop
+    std::free(handle);  // uv_poll_init failing leaves nothing registered with the loop
     throw ErrnoError(env, "uv_poll_init", -rc);
   }
   handle->data = this;
   rc = uv_poll_start(handle, UV_READABLE, OnPoll);
   if (rc < 0) {
-    handle->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    CloseAndFree(handle);
     throw ErrnoError(env, "uv_poll_start", -rc);
   }
   handle_ = handle;

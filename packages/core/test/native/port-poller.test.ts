@@ -170,3 +170,18 @@ describe('process lifetime with a poller (child processes)', () => {
     expect(refd.out.trim()).toBe('port 42\nstopped');
   });
 });
+
+describe('worker threads', () => {
+  it('terminating workers with an active poller and live mappings does not crash the process', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { addonCandidatePaths } = await import('@xenipc/core');
+    const { existsSync } = await import('node:fs');
+    const addon = addonCandidatePaths().find((path) => existsSync(path));
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/worker-teardown-child.mjs', import.meta.url)), String(addon)]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    expect({ code, signal, out: out.trim() }).toEqual({ code: 0, signal: null, out: 'ok' });
+  });
+});
