@@ -1,0 +1,110 @@
+/**
+ * @xenipc/rpc between two processes (two domains of the simulated Xen host) over a vchan
+ * MessageChannel: pipelining, remote errors, timeouts, aborts, and SIGKILL of the peer.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { joinSimulatedHost, startSimulatedHost, type SimulatedHost, type XenBackend } from '@xenipc/core';
+import { MessageChannel, VchanClient } from '@xenipc/channel';
+import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer, RpcTimeoutError } from '@xenipc/rpc';
+import { spawnTs } from '../support/spawn-domain.js';
+
+let dir: string;
+let host: SimulatedHost;
+let backend: XenBackend;
+let nextPort = 1;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'xenipc-rpc-sim-'));
+  host = await startSimulatedHost({ dir });
+  backend = await joinSimulatedHost({ dir, autoStart: false });
+}, 60_000);
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  await (backend as { close?: () => Promise<void> }).close?.();
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startServer(): Promise<{ child: ChildProcess; peer: RpcPeer }> {
+  const port = `rpc-${nextPort++}`;
+  const child = spawnTs(new URL('./fixtures/rpc-channel-server.fixture.ts', import.meta.url), [dir, String(backend.domid), port]);
+  children.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const serverDomid = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { domid: number }) => resolve(m.domid));
+    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  const endpoint = await VchanClient.connect(backend, { peer: serverDomid, port, timeoutMs: 20_000 });
+  return { child, peer: new RpcPeer(new ChannelTransport(new MessageChannel(endpoint))) };
+}
+
+describe('rpc between two processes over a vchan MessageChannel (simulated host)', () => {
+  it('returns correct results for 100,000 pipelined calls', async () => {
+    const { peer } = await startServer();
+    await peer.call('add', 0, 0); // warm up
+    const count = 100_000;
+    const started = performance.now();
+    const calls: Promise<number>[] = new Array(count);
+    for (let i = 0; i < count; i++) calls[i] = peer.call<number>('add', i, 1_000_000);
+    const results = await Promise.all(calls);
+    const seconds = (performance.now() - started) / 1000;
+    for (let i = 0; i < count; i++) if (results[i] !== i + 1_000_000) throw new Error(`call ${i} returned ${results[i]}`);
+    console.log(`[rpc] vchan channel: ${count} pipelined calls in ${seconds.toFixed(3)} s = ${Math.round(count / seconds)} calls/s`);
+    expect(peer.stats.callsSucceeded).toBe(count + 1);
+    peer.close();
+  }, 60_000);
+
+  it('rejects with RemoteError carrying the thrown name and message', async () => {
+    const { peer } = await startServer();
+    const error = await peer.call('fail', 'QuotaExceeded', 'too many widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ name: 'QuotaExceeded', message: 'too many widgets' });
+    await expect(peer.call('nope')).rejects.toMatchObject({ name: 'MethodNotFound' });
+    peer.close();
+  });
+
+  it('times out and aborts locally; late responses are dropped and counted', async () => {
+    const { peer } = await startServer();
+    await expect(peer.callWith({ timeoutMs: 30 }, 'sleep', 150, 'late')).rejects.toBeInstanceOf(RpcTimeoutError);
+    const controller = new AbortController();
+    const aborted = peer.callWith({ signal: controller.signal }, 'sleep', 100, 'late');
+    setTimeout(() => controller.abort(new Error('user gave up')), 10);
+    await expect(aborted).rejects.toThrow('user gave up');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(peer.stats.lateResponses).toBe(2);
+    expect(peer.stats.unknownResponses).toBe(0);
+    await expect(peer.call('add', 1, 2)).resolves.toBe(3);
+    peer.close();
+  });
+
+  it('rejects 1,000 in-flight calls with peer-crashed within 100 ms of SIGKILL of the peer', async () => {
+    const { child, peer } = await startServer();
+    await expect(peer.call('pid')).resolves.toBe(child.pid);
+    const calls = Array.from({ length: 1000 }, () => peer.call('never').then(
+      () => { throw new Error('resolved'); },
+      (error: unknown) => ({ error, at: performance.now() }),
+    ));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(peer.pendingCalls).toBe(1000);
+    const killedAt = performance.now();
+    child.kill('SIGKILL');
+    const outcomes = await Promise.all(calls);
+    const latest = Math.max(...outcomes.map((o) => o.at)) - killedAt;
+    console.log(`[rpc] vchan channel: 1000 pending calls rejected ${latest.toFixed(1)} ms after SIGKILL`);
+    for (const { error } of outcomes) {
+      expect(error).toBeInstanceOf(ConnectionClosedError);
+      expect((error as ConnectionClosedError).reason).toBe('peer-crashed');
+    }
+    expect(latest).toBeLessThan(100);
+  });
+});
