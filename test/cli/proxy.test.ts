@@ -4,16 +4,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimHostFixture, type SimHostFixture } from './support/sim-host-fixture.js';
 import { runXenipc, spawnXenipc, watch, type WatchedXenipc } from './support/run-xenipc.js';
 
-/** Send `payload` through the socket at `path`, read as many bytes back, then close. */
-function roundTrip(path: string, payload: Buffer): Promise<Buffer> {
+/** A TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Send `payload` through the socket at `path` (or TCP port), read as many bytes back, then close. */
+function roundTrip(path: string | number, payload: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(path);
+    const socket = typeof path === 'number' ? connect(path, '127.0.0.1') : connect(path);
     const chunks: Buffer[] = [];
     let received = 0;
     socket.on('error', reject);
@@ -91,6 +100,31 @@ describe('xenipc proxy', () => {
       const result = await runXenipc(args, { env: sim.env });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(message);
+    }
+  });
+});
+
+describe('xenipc proxy over TCP', () => {
+  it('bridges tcp:port -> channel -> tcp:host:port', { timeout: 30_000 }, async () => {
+    const sim = await startSimHostFixture();
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const frontPort = await freePort();
+    const listenSide = watch(spawnXenipc(['proxy', 'listen', '4', 'tcp-echo', '--domid', '3', '--once', '--to', `tcp:127.0.0.1:${echoPort}`], { env: sim.env }));
+    const connectSide = watch(spawnXenipc(['proxy', 'connect', '3', 'tcp-echo', '--domid', '4', '--from', `tcp:${frontPort}`], { env: sim.env }));
+    try {
+      await listenSide.stderrSays('listening for domain 4');
+      await connectSide.stderrSays(`accepting on tcp:127.0.0.1:${frontPort}`);
+      const payload = randomBytes(200_000);
+      expect((await roundTrip(frontPort, payload)).equals(payload)).toBe(true);
+      // --once: the listening side is done after that connection.
+      expect((await listenSide.result).code).toBe(0);
+    } finally {
+      listenSide.child.kill('SIGKILL');
+      connectSide.child.kill('SIGKILL');
+      await new Promise((resolve) => echo.close(resolve));
+      await sim.close();
     }
   });
 });
