@@ -1,10 +1,10 @@
 /**
  * Ping-pong as msgpack-rpc calls: the server exposes `ping(payload) -> payload`, the client
- * calls it, one at a time for latency and `window` at a time for throughput. The RPC peer runs
- * over the channel's byte stream (VchanStream).
+ * calls it, one at a time for latency and `window` at a time for throughput. Each RPC message
+ * is one MessageChannel message (no stream framing to rediscover).
  */
-import { VchanStream, type VchanEndpoint } from '@xenipc/channel';
-import { createStreamPeer, type RpcPeer } from '@xenipc/rpc';
+import { MessageChannel, type VchanEndpoint } from '@xenipc/channel';
+import { createChannelPeer, type RpcPeer } from '@xenipc/rpc';
 import { LatencyRecorder } from './latency-recorder.js';
 import { checkPong, makePing, stampPing } from './ping-payload.js';
 import type { PingPongOptions } from './ping-pong-options.js';
@@ -13,7 +13,7 @@ import type { PhaseResult } from './run-report.js';
 
 /** Answer ping calls until the client closes; resolves with how many were answered. */
 export async function serveRpcPhase(endpoint: VchanEndpoint): Promise<number> {
-  const peer = createStreamPeer(new VchanStream(endpoint));
+  const peer = createChannelPeer(new MessageChannel(endpoint));
   let answered = 0;
   peer.register('ping', (payload: Uint8Array) => {
     answered++;
@@ -45,7 +45,7 @@ async function pipelined(peer: RpcPeer, ping: Uint8Array, total: number, window:
 }
 
 export async function runRpcPhase(endpoint: VchanEndpoint, options: PingPongOptions, progressOut: NodeJS.WritableStream): Promise<PhaseResult> {
-  const peer = createStreamPeer(new VchanStream(endpoint));
+  const peer = createChannelPeer(new MessageChannel(endpoint));
   try {
     const ping = makePing(options.size);
     for (let seq = 0; seq < options.warmup; seq++) await callPing(peer, ping, seq, options.size);
