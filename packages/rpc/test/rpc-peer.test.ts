@@ -1,3 +1,4 @@
+import { unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
   ConnectionClosedError, RemoteError, RpcPeer, RpcTimeoutError, createMemoryTransportPair, type MemoryTransport,
@@ -172,5 +173,38 @@ describe('RpcPeer over an in-memory transport pair', () => {
     const { client, server } = pair();
     server.register('sym', () => Symbol('s'));
     await expect(client.call('sym')).rejects.toMatchObject({ name: 'EncodeError' });
+  });
+
+  it('wraps msgids after 2^32-1 and skips ids still pending', async () => {
+    const { client, server } = pair();
+    const seen: number[] = [];
+    server.register('slow', () => new Promise((r) => setTimeout(() => r('slow'), 30)));
+    server.register('fast', () => 'fast');
+    const internals = client as unknown as { nextMsgid: number };
+    internals.nextMsgid = 0;
+    const slow = client.call('slow'); // msgid 0 stays pending
+    internals.nextMsgid = 0xfffffffe;
+    const sent: Promise<unknown>[] = [];
+    const [clientSide] = [(client as unknown as { transport: { send: (m: Uint8Array) => boolean } }).transport];
+    const originalSend = clientSide.send.bind(clientSide);
+    clientSide.send = (m: Uint8Array) => { seen.push((unpack(m) as number[])[1]!); return originalSend(m); };
+    for (let i = 0; i < 3; i++) sent.push(client.call('fast'));
+    await expect(Promise.all(sent)).resolves.toEqual(['fast', 'fast', 'fast']);
+    await expect(slow).resolves.toBe('slow');
+    // 0xfffffffe, 0xffffffff, then 0 is pending so 1
+    expect(seen).toEqual([0xfffffffe, 0xffffffff, 1]);
+  });
+
+  it('expose() serves class methods but never reads accessors', async () => {
+    const { client, server } = pair();
+    let getterRuns = 0;
+    class Service {
+      get sideEffect(): () => string { getterRuns++; return () => 'x'; }
+      hello(name: string): string { return `hello ${name}`; }
+    }
+    server.expose(new Service());
+    await expect(client.call('hello', 'vm')).resolves.toBe('hello vm');
+    await expect(client.call('sideEffect')).rejects.toMatchObject({ name: 'MethodNotFound' });
+    expect(getterRuns).toBe(0);
   });
 });

@@ -168,7 +168,8 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     for (let proto: object | null = impl; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
       for (const name of Object.getOwnPropertyNames(proto)) {
         if (name === 'constructor' || this.handlers.has(name)) continue;
-        const value = (impl as Record<string, unknown>)[name];
+        // only plain methods: reading an accessor here could run arbitrary code
+        const value: unknown = Object.getOwnPropertyDescriptor(proto, name)?.value;
         if (typeof value === 'function') this.handlers.set(name, (value as RpcHandler).bind(impl));
       }
     }
@@ -339,6 +340,8 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
   // ---- incoming ---------------------------------------------------------------------------------
 
   private receive(buf: Uint8Array, start: number, end: number): void {
+    // a handler may have closed the connection while the rest of a chunk is being delivered
+    if (this.closeError) return;
     let message: unknown;
     const range = this.unpackRange;
     range.start = start;
