@@ -101,8 +101,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     if (this.sendQueue.length > 0) return false;
     if (message.length > this.maxMessageSize) throw new RangeError(`message of ${message.length} bytes exceeds maxMessageSize ${this.maxMessageSize}`);
     const producer = this.endpoint.producer;
-    const need = HEADER_BYTES + message.length;
-    if (need > producer.space()) {
+    if (!producer.hasSpace(HEADER_BYTES + message.length)) {
       this.flush();
       return false;
     }

@@ -111,6 +111,9 @@ export class RingConsumer extends RingSide {
 /** The writing side: we own `prod`, the peer owns `cons`. */
 export class RingProducer extends RingSide {
   private prod: number;
+  /** Free bytes as of the last space() minus what we wrote since: a lower bound, so a run of
+   * small writes touches the peer's index only when this runs out. */
+  private knownSpace = 0;
 
   constructor(words: Int32Array, prodIndex: number, consIndex: number, data: Uint8Array, notifier: Notifier) {
     super(words, prodIndex, consIndex, data, notifier);
@@ -120,7 +123,13 @@ export class RingProducer extends RingSide {
   /** Free bytes now: one load of the peer's cons. */
   space(): number {
     const fill = this.fill(this.prod, Atomics.load(this.words, this.peerIndex));
-    return fill < 0 ? 0 : this.size - fill;
+    this.knownSpace = fill < 0 ? 0 : this.size - fill;
+    return this.knownSpace;
+  }
+
+  /** True if n bytes can be written now, re-reading the peer's index only when needed. */
+  hasSpace(n: number): boolean {
+    return n <= this.knownSpace || n <= this.space();
   }
 
   /** Copy n bytes in (n <= space()); nothing is visible to the peer before publish(). */
@@ -132,6 +141,7 @@ export class RingProducer extends RingSide {
     else copyBytes(src, srcOff, this.data, pos, first);
     if (n > first) copyBytes(src, srcOff + first, this.data, 0, n - first);
     this.prod = (this.prod + n) >>> 0;
+    this.knownSpace = this.knownSpace > n ? this.knownSpace - n : 0;
   }
 
   putU32(v: number): void {
@@ -143,6 +153,7 @@ export class RingProducer extends RingSide {
     d[(p + 2) & m] = (v >>> 16) & 0xff;
     d[(p + 3) & m] = (v >>> 24) & 0xff;
     this.prod = (p + 4) >>> 0;
+    this.knownSpace = this.knownSpace > 4 ? this.knownSpace - 4 : 0;
   }
 
   /** Store prod (seq-cst: the copies happen-before it), then wake a reader that asked. */

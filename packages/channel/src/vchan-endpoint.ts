@@ -45,9 +45,10 @@ export interface VchanEndpointEvents {
 /** Options shared by servers and clients. */
 export interface VchanWaitOptions {
   /**
-   * How long a wait re-checks the ring before arming the notification and sleeping, in
-   * microseconds (blocks the event loop meanwhile). 0 sleeps at once. Default 0 on the loopback
-   * host (the peer is in this thread, so spinning cannot help), 50 otherwise.
+   * Longest a wait re-checks the ring before arming the notification and sleeping, in
+   * microseconds (blocks the event loop meanwhile); adaptive below that (see spin()). 0 sleeps
+   * at once. Default 0 on the loopback host (the peer is in this thread, so spinning cannot
+   * help), 20 otherwise.
    */
   spinMicros?: number;
 }
@@ -80,6 +81,12 @@ interface WriteWaiter {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Default spin budget on a real or simulated host (microseconds). */
+export const DEFAULT_SPIN_MICROS = 20;
+/** Below this a spin is not worth its clock reads (ms). */
+const MIN_SPIN_MS = 0.001;
+/** With the spin budget exhausted, try again every this many waits. */
+const SPIN_REPROBE_EVERY = 16;
 
 export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   readonly role: VchanRole;
@@ -100,14 +107,19 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private readonly ownFlagsByte: number;
   private readonly peerFlagsByte: number;
   private readonly spinMs: number;
+  private spinBudgetMs: number;
+  private spinSkips = 0;
 
   private peerConnected = false;
   private endReason: CloseReason | undefined;
   private released = false;
   private releasing: Promise<void> | undefined;
+  private withdrawing: Promise<void> | undefined;
   private readWaiters: ReadWaiter[] = [];
   private writeWaiters: WriteWaiter[] = [];
   private stopDomainWatch: (() => Promise<void>) | undefined;
+  private resolveReleased: () => void = () => undefined;
+  private readonly releasedPromise = new Promise<void>((resolve) => (this.resolveReleased = resolve));
   private domainWatchStarting: Promise<void> | undefined;
 
   protected constructor(parts: EndpointParts) {
@@ -127,9 +139,10 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     this.peerLive = server ? CLI_LIVE : SRV_LIVE;
     this.ownFlagsByte = server ? SRV_NOTIFY : CLI_NOTIFY;
     this.peerFlagsByte = server ? CLI_NOTIFY : SRV_NOTIFY;
-    const spin = parts.spinMicros ?? (parts.backend.kind === 'loopback' ? 0 : 50);
+    const spin = parts.spinMicros ?? (parts.backend.kind === 'loopback' ? 0 : DEFAULT_SPIN_MICROS);
     if (!Number.isFinite(spin) || spin < 0) throw new RangeError(`spinMicros ${String(spin)} must be a number >= 0`);
     this.spinMs = spin / 1000;
+    this.spinBudgetMs = this.spinMs;
     this.evtchn.on('event', this.onEvent);
     this.evtchn.on('error', this.onPortError);
     this.domainWatchStarting = onDomainReleased(parts.backend.xenstore, this.onDomainReleased).then(
@@ -229,18 +242,42 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     return this.consumer.available() > 0;
   }
 
-  /** Spin up to spinMicros re-checking `ready`. */
+  /**
+   * Spin re-checking `ready`, adaptively: the budget starts at spinMicros, halves after every
+   * spin that found nothing (the peer is slow, or the CPUs are busy and spinning would only
+   * steal its time) down to none, and goes back to full after a spin that paid off. With no
+   * budget left, every SPIN_REPROBE_EVERY-th wait tries a short spin again.
+   */
   spin(ready: () => boolean): boolean {
     if (this.spinMs <= 0) return false;
-    const deadline = performance.now() + this.spinMs;
+    let budget = this.spinBudgetMs;
+    if (budget === 0) {
+      if (++this.spinSkips < SPIN_REPROBE_EVERY) return false;
+      this.spinSkips = 0;
+      budget = Math.min(this.spinMs, MIN_SPIN_MS * 2);
+    }
+    const deadline = performance.now() + budget;
     do {
-      if (ready()) return true;
+      if (ready()) {
+        this.spinBudgetMs = this.spinMs;
+        return true;
+      }
     } while (performance.now() < deadline);
-    return ready();
+    if (ready()) return true;
+    this.spinBudgetMs = budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
+    return false;
   }
+
 
   private readReady(min: number): boolean {
     return this.released || this.endReason !== undefined || this.consumer.available() >= min;
+  }
+
+  /** Resolves once the channel has ended and everything it held is released (after close(),
+   * or after the peer went and the read ring was drained), with the reason. */
+  async closed(): Promise<CloseReason> {
+    await this.releasedPromise;
+    return this.endReason ?? 'closed';
   }
 
   /**
@@ -299,6 +336,8 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     const live = Atomics.load(this.bytes, this.peerLive);
     if (live === LIVE_CONNECTED && !this.peerConnected) {
       this.peerConnected = true;
+      // One client per channel (as Qubes): once it is here, no other client may find the page.
+      void this.withdrawRendezvous().catch(() => undefined);
       this.emit('connect');
       return;
     }
@@ -352,10 +391,24 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     void this.release().catch(() => undefined);
   }
 
+  /**
+   * Server: remove the xenstore entry, once (at the first client's arrival, or at release).
+   * Never later than release: a new server may publish at the same path afterwards.
+   */
+  private withdrawRendezvous(): Promise<void> {
+    const path = this.parts.xenstorePath;
+    if (path === undefined) return RESOLVED;
+    this.withdrawing ??= this.backend.xenstore.rm(path).catch((err: unknown) => {
+      // Gone already (our domain's home was removed, or someone tidied up) is fine.
+      if (!XenError.is(err, 'ENOENT')) throw err;
+    });
+    return this.withdrawing;
+  }
+
   /** Let go of everything, once. */
   protected release(): Promise<void> {
     if (this.releasing !== undefined) return this.releasing;
-    this.releasing = this.doRelease();
+    this.releasing = this.doRelease().finally(this.resolveReleased);
     return this.releasing;
   }
 
@@ -386,12 +439,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     attempt(() => this.evtchn.close());
     await this.domainWatchStarting;
     if (this.stopDomainWatch !== undefined) await this.stopDomainWatch();
-    if (parts.xenstorePath !== undefined) {
-      await parts.backend.xenstore.rm(parts.xenstorePath).catch((err: unknown) => {
-        // Gone already (our domain's home was removed, or someone tidied up) is fine.
-        if (!XenError.is(err, 'ENOENT')) errors.push(err);
-      });
-    }
+    await this.withdrawRendezvous().catch((err: unknown) => errors.push(err));
     if (errors.length > 0) throw errors[0];
   }
 }

@@ -26,6 +26,7 @@ import {
   type RingPlacement,
 } from './control-page.js';
 import { Notifier } from './notifier.js';
+import { VchanAcceptLoop } from './vchan-accept-loop.js';
 import { defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
 import { RingConsumer, RingProducer } from './ring.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
@@ -78,6 +79,11 @@ export class VchanServer extends VchanEndpoint {
       throw err;
     }
     return server;
+  }
+
+  /** Serve one client after another on the same path; see VchanAcceptLoop. */
+  static serve(backend: XenBackend, options: Omit<VchanServerOptions, 'waitForClient' | 'signal' | 'timeoutMs'>): VchanAcceptLoop {
+    return new VchanAcceptLoop(backend, options);
   }
 
   private static async create(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {

@@ -64,10 +64,12 @@ describe('control page', () => {
     host.assertCleanedUp();
   });
 
-  it('publishes ring-ref and event-channel, readable by the peer only, and removes them on close', async () => {
-    const { host, server, client, serverBackend } = await loopbackPair();
+  it('publishes ring-ref and event-channel readable by the peer only, withdraws them once the client is in', async () => {
+    const host = createLoopbackHost();
+    const serverBackend = host.domain(1);
     const xs = serverBackend.xenstore;
-    expect(server.path).toBe('/local/domain/1/data/vchan/2/' + server.path.split('/').pop());
+    const server = await VchanServer.listen(serverBackend, { peer: 2, port: 'pub', waitForClient: false });
+    expect(server.path).toBe('/local/domain/1/data/vchan/2/pub');
     expect(await xs.read(`${server.path}/ring-ref`)).toBe(String(server.ringRef));
     expect(await xs.read(`${server.path}/event-channel`)).toBe(String(server.localPort));
     expect(await xs.getPerms(`${server.path}/ring-ref`)).toEqual([
@@ -75,9 +77,21 @@ describe('control page', () => {
       { domid: 2, perm: 'read' },
     ]);
     await expect(host.domain(3).xenstore.read(`${server.path}/ring-ref`)).rejects.toMatchObject({ code: 'EACCES' });
-    await server.close();
-    await expect(xs.read(`${server.path}/ring-ref`)).rejects.toMatchObject({ code: 'ENOENT' });
+    const client = await VchanClient.connect(host.domain(2), { peer: 1, port: 'pub' });
+    await server.whenConnected();
+    // One client per channel: a second client cannot find (and hijack) this one.
+    await expect.poll(() => xs.read(`${server.path}/ring-ref`).catch((e: { code: string }) => e.code)).toBe('ENOENT');
     await client.close();
+    await server.close();
+    host.assertCleanedUp();
+  });
+
+  it('a server that never got a client removes its entry on close', async () => {
+    const host = createLoopbackHost();
+    const serverBackend = host.domain(1);
+    const server = await VchanServer.listen(serverBackend, { peer: 2, port: 'lonely', waitForClient: false });
+    await server.close();
+    await expect(serverBackend.xenstore.read(`${server.path}/ring-ref`)).rejects.toMatchObject({ code: 'ENOENT' });
     host.assertCleanedUp();
   });
 
