@@ -40,7 +40,7 @@ describe('bad input over a message transport (message dropped, connection kept)'
     inject(handEncode([2, 'echo'])); // notification of the wrong length
     await tick();
     const s = server.stats;
-    expect({ oversized: s.oversized, notMsgpack: s.notMsgpack, records: s.recordsExtension, decode: s.decodeErrors, shape: s.badShape, unknown: s.unknownResponses })
+    expect({ oversized: s.oversized, notMsgpack: s.notMsgpack, records: s.privateExtension, decode: s.decodeErrors, shape: s.badShape, unknown: s.unknownResponses })
       .toEqual({ oversized: 1, notMsgpack: 3, records: 1, decode: 1, shape: 5, unknown: 1 });
     expect(s.malformed).toBe(11);
     expect(events.map((e) => e.kind)).toContain('unknown-response');
@@ -68,6 +68,21 @@ describe('bad input over a message transport (message dropped, connection kept)'
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
     expect(received!.ok).toBe(1);
     expect(client.stats.unknownResponses).toBe(1); // msgid 5 was never a call of the client
+  });
+});
+
+describe('hostile nesting', () => {
+  it('drops a message nested 500,000 deep (decoder stack overflow) and keeps serving, on a stream too', async () => {
+    const [ours, theirs] = await duplexPair();
+    const server = new RpcPeer(new StreamTransport(ours));
+    server.register('echo', (v: unknown) => v);
+    const client = new RpcPeer(new StreamTransport(theirs));
+    const deep = new Uint8Array(500_001).fill(0x91);
+    deep[500_000] = 0x01;
+    theirs.write(deep);
+    await expect(client.call('echo', 'alive')).resolves.toBe('alive');
+    expect(server.stats.decodeErrors + server.stats.badShape).toBe(1);
+    expect(server.isClosed).toBe(false);
   });
 });
 
@@ -99,7 +114,7 @@ describe('bad input over a byte stream (framing lost: connection dropped)', () =
     await expect(client.call('echo', 'ok')).resolves.toBe('ok');
     expect(server.stats.badShape).toBe(1);
     expect(server.stats.decodeErrors).toBe(1);
-    expect(server.stats.recordsExtension).toBe(1);
+    expect(server.stats.privateExtension).toBe(1);
     expect(server.isClosed).toBe(false);
   });
 });

@@ -52,7 +52,13 @@ describe('MessageScanner', () => {
     expect(scanner.scan(Uint8Array.of(0xdd, 0x00, 0x00, 0x10, 0x00), 5)).toBe(ScanResult.TooLarge);
     scanner.begin(0);
     expect(scanner.scan(Uint8Array.of(0x91, 0xd4, 0x72, 0x00), 4)).toBe(ScanResult.Complete);
-    expect(scanner.usesRecordsExtension).toBe(true);
+    expect(scanner.usesPrivateExtension).toBe(true);
+    scanner.begin(0);
+    expect(scanner.scan(Uint8Array.of(0xc7, 0x04, 0x62, 0, 0, 0, 0), 7)).toBe(ScanResult.Complete);
+    expect(scanner.usesPrivateExtension).toBe(true);
+    scanner.begin(0);
+    expect(scanner.scan(Uint8Array.of(0xd6, 0xff, 0, 0, 0, 0), 6)).toBe(ScanResult.Complete); // timestamp: standard
+    expect(scanner.usesPrivateExtension).toBe(false);
   });
 });
 
@@ -101,7 +107,7 @@ describe('StreamFramer', () => {
     framer.push(Uint8Array.of(0x01, 0x91, 0xd4, 0x72, 0x00, 0x02, 0xc1, 0x03));
     framer.push(Uint8Array.of(0x04));
     expect(messages).toEqual(['01', '02']);
-    expect(malformed).toEqual(['records-extension']);
+    expect(malformed).toEqual(['private-extension']);
     expect(lost).toHaveLength(1);
     const big = collect(64);
     big.framer.push(encode('x'.repeat(100)).subarray(0, 3));

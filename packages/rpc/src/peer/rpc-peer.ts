@@ -539,7 +539,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     switch (kind) {
       case 'oversized': stats.oversized++; break;
       case 'not-msgpack': stats.notMsgpack++; break;
-      case 'records-extension': stats.recordsExtension++; break;
+      case 'private-extension': stats.privateExtension++; break;
       case 'decode': stats.decodeErrors++; break;
       case 'shape': stats.badShape++; break;
     }

@@ -29,7 +29,7 @@ export interface RpcStats {
   malformed: number;
   oversized: number;
   notMsgpack: number;
-  recordsExtension: number;
+  privateExtension: number;
   decodeErrors: number;
   badShape: number;
   /** Times incoming delivery was paused because the request queue was full. */
@@ -42,6 +42,6 @@ export function createRpcStats(): RpcStats {
     callsUnsendable: 0, notificationsSent: 0, requestsReceived: 0, notificationsReceived: 0,
     responsesSent: 0, methodNotFound: 0, overloaded: 0, unknownNotifications: 0, notificationErrors: 0,
     lateResponses: 0, unknownResponses: 0, malformed: 0, oversized: 0, notMsgpack: 0,
-    recordsExtension: 0, decodeErrors: 0, badShape: 0, pauses: 0,
+    privateExtension: 0, decodeErrors: 0, badShape: 0, pauses: 0,
   };
 }

@@ -32,8 +32,8 @@ export class FrameDelivery {
         : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
       return;
     }
-    if (scanner.usesRecordsExtension) {
-      this.sink.malformed('records-extension', 'msgpackr records extension (ext 0x72) is not accepted');
+    if (scanner.usesPrivateExtension) {
+      this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
       return;
     }
     if (length <= SCRATCH_BYTES) {

@@ -21,7 +21,7 @@ export type CloseReason =
 export type MalformedKind =
   | 'oversized' // a message (channel frame) larger than maxMessageBytes; only that message is dropped
   | 'not-msgpack' // a frame that is not exactly one MessagePack value (channel/memory transports)
-  | 'records-extension' // msgpackr's private ext 0x72, which a standard peer never sends
+  | 'private-extension' // msgpackr-private ext 0x72 (records) / 0x62 (bundled strings); no standard peer sends them
   | 'decode' // the decoder rejected the value (e.g. an unknown extension type)
   | 'shape'; // valid MessagePack but not a msgpack-rpc message
 

@@ -7,7 +7,7 @@
  * Policy (streams have no other frame boundaries, so a broken frame cannot be skipped):
  * - byte 0xc1 where a value must start, or a message larger than maxMessageBytes: framing is
  *   considered lost, `onFramingLost` is called and nothing more is delivered;
- * - a message using msgpackr's records extension: that message is reported malformed and skipped;
+ * - a message using a msgpackr-private extension (records, bundled strings): reported and skipped;
  * - anything the decoder or the RPC layer rejects later only drops that message.
  */
 import { MessageScanner, ScanResult } from '../wire/message-scanner.js';
@@ -96,7 +96,7 @@ export class StreamFramer {
         return end;
       }
       const next = scanner.position;
-      if (scanner.usesRecordsExtension) this.sink.malformed('records-extension', 'msgpackr records extension (ext 0x72) is not accepted');
+      if (scanner.usesPrivateExtension) this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
       else this.sink.message(buf, start, next);
       if (this.lost) return end;
       start = next;

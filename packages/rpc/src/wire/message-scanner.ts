@@ -23,8 +23,13 @@ export enum ScanResult {
   TooLarge = 3,
 }
 
-/** Extension type msgpackr uses for its non-standard "records"; never accepted from a peer. */
+/**
+ * Extension types with which msgpackr steers its own decoder: records (0x72: the peer defines
+ * object shapes the decoder compiles) and bundled strings (0x62: moves the read position). No
+ * standard peer sends them; messages using them are rejected before msgpackr sees them.
+ */
 const MSGPACKR_RECORDS_EXT = 0x72;
+const MSGPACKR_BUNDLED_STRINGS_EXT = 0x62;
 
 /**
  * Resumable scanner for one message at a time. Call {@link begin} at a message start, then
@@ -33,8 +38,8 @@ const MSGPACKR_RECORDS_EXT = 0x72;
 export class MessageScanner {
   /** Offset of the next unread header (after Complete: one past the message's last byte). */
   position = 0;
-  /** The message uses msgpackr's records extension (0x72), which standard peers never send. */
-  usesRecordsExtension = false;
+  /** The message uses an extension type private to msgpackr's decoder (records 0x72, bundled strings 0x62). */
+  usesPrivateExtension = false;
   private start = 0;
   private pending = 0;
 
@@ -44,7 +49,7 @@ export class MessageScanner {
     this.start = start;
     this.position = start;
     this.pending = 1;
-    this.usesRecordsExtension = false;
+    this.usesPrivateExtension = false;
   }
 
   /** Rebase offsets after the caller moved the unscanned bytes to a new buffer position. */
@@ -110,7 +115,8 @@ export class MessageScanner {
         }
         // ext type byte: last header byte of ext8/16/32 and fixext
         if ((token >= 0xc7 && token <= 0xc9) || (token >= 0xd4 && token <= 0xd8)) {
-          if (buf[pos + header - 1] === MSGPACKR_RECORDS_EXT) this.usesRecordsExtension = true;
+          const type = buf[pos + header - 1];
+          if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT) this.usesPrivateExtension = true;
         }
       }
       const next = pos + header + payload;
