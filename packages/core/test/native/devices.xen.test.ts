@@ -5,6 +5,8 @@
  * cleanly on kernels without CONFIG_XEN_GNTDEV_DMABUF (Debian's), and is exercised when present.
  */
 import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventChannelDevice, GrantAllocator, GrantMapper, GNTST_OKAY, mapFile, UNMAP_NOTIFY_CLEAR_BYTE, XenError } from '@xenipc/core';
 import { delay, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from '../xen/self-domain.js';
@@ -171,8 +173,16 @@ describe.skipIf(!hasXen)(xenSuiteTitle('gntalloc + gntdev devices'), () => {
   });
 
   it('mapping a grant that does not exist fails at mmap and leaves no registration', () => {
+    const shared = alloc.share(self, 1, { writable: true });
+    const probe = mapper.mapGrantRefs(self, shared.refs); // the lowest free index
+    mapper.unmapGrantRefs(probe, 1);
     const err = captureError(() => mapper.map(self, [0x7fff_fff0], { writable: true }));
     expect(err.syscall).toBe('mmap');
+    // gntdev hands out the lowest free index: getting `probe` again shows the failed map was unregistered.
+    const again = mapper.mapGrantRefs(self, shared.refs);
+    expect(again).toBe(probe);
+    mapper.unmapGrantRefs(again, 1);
+    shared.close();
   });
 
   it('GNTDEV SET_UNMAP_NOTIFY: closing the map clears the byte in the granter page and sends the event', async () => {
@@ -312,5 +322,30 @@ describe.skipIf(!hasXen)(xenSuiteTitle('gntalloc + gntdev devices'), () => {
     expect(err.syscall).toBe('IOCTL_GNTALLOC_SET_UNMAP_NOTIFY');
     expect(err.errno).toBeGreaterThan(0);
     mapped.unmap();
+  });
+
+  it('a grant mapping whose buffer is garbage-collected is unmapped and unregistered', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const shared = alloc.share(self, 1, { writable: true });
+    const gntdevMappings = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('/dev/xen/gntdev')).length;
+    const before = gntdevMappings();
+    let index = -1;
+    (() => {
+      const dropped = mapper.map(self, shared.refs, { writable: true });
+      index = dropped.index;
+    })();
+    expect(gntdevMappings()).toBe(before + 1);
+    for (let i = 0; i < 10 && gntdevMappings() > before; i++) {
+      gc();
+      await delay(20);
+    }
+    await delay(50); // the FinalizationRegistry callback runs as its own task
+    expect(gntdevMappings()).toBe(before);
+    // gntdev hands out the lowest free index: the same one again proves the registration is gone.
+    const again = mapper.mapGrantRefs(self, shared.refs);
+    expect(again).toBe(index);
+    mapper.unmapGrantRefs(again, 1);
+    shared.close();
   });
 });
