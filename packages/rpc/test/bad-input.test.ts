@@ -181,4 +181,17 @@ describe('backpressure', () => {
     expect(server.stats.overloaded).toBe(5);
     expect(server.queuedRequests).toBe(4);
   });
+
+  it('drops a peer that sends requests but never reads the responses (peer-not-reading)', async () => {
+    const [ours, theirs] = await duplexPair();
+    const server = new RpcPeer(new StreamTransport(ours, { maxBufferedBytes: 256 * 1024 }));
+    server.register('big', () => 'x'.repeat(4096));
+    const closed = new Promise<ConnectionClosedError>((resolve) => server.on('close', resolve));
+    theirs.pause(); // never read
+    const request = Uint8Array.from(handEncode([0, 1, 'big', []]));
+    for (let i = 0; i < 4000; i++) theirs.write(request);
+    const error = await closed;
+    expect(error.reason).toBe('peer-not-reading');
+    expect(server.stats.responsesSent).toBeLessThan(4000);
+  });
 });

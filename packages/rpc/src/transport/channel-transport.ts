@@ -21,6 +21,7 @@
  */
 import type { MessageChannel } from '@xenipc/channel';
 import { FrameDelivery } from './frame-delivery.js';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './stream-transport.js';
 import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
 export interface ChannelTransportOptions {
@@ -28,11 +29,18 @@ export interface ChannelTransportOptions {
   maxMessageBytes?: number;
   /** Messages waiting for ring space above which send() returns false (default 4096). */
   highWaterMessages?: number;
+  /**
+   * Bytes that may wait for ring space before the connection is dropped with reason
+   * 'peer-not-reading' (default 64 MiB); see StreamTransportOptions.maxBufferedBytes.
+   */
+  maxBufferedBytes?: number;
 }
 
 export class ChannelTransport implements RpcTransport {
   readonly maxMessageBytes: number;
   private readonly highWaterMessages: number;
+  private readonly maxBufferedBytes: number;
+  private outboxBytes = 0;
   private sink: RpcTransportSink | undefined;
   private delivery: FrameDelivery | undefined;
   /** Messages waiting for ring space, oldest at outboxHead. */
@@ -44,6 +52,7 @@ export class ChannelTransport implements RpcTransport {
   constructor(private readonly channel: MessageChannel, options: ChannelTransportOptions = {}) {
     this.maxMessageBytes = Math.min(options.maxMessageBytes ?? channel.maxMessageSize, channel.maxMessageSize);
     this.highWaterMessages = options.highWaterMessages ?? 4096;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   attach(sink: RpcTransportSink): void {
@@ -66,9 +75,16 @@ export class ChannelTransport implements RpcTransport {
         return false;
       }
       this.outbox.push(message);
+      this.outboxBytes += message.length;
       this.sendHeadOfOutbox();
     } else {
       this.outbox.push(message);
+      this.outboxBytes += message.length;
+      if (this.outboxBytes > this.maxBufferedBytes) {
+        this.channel.close().catch(() => {});
+        this.end('peer-not-reading');
+        return false;
+      }
     }
     if (this.outbox.length - this.outboxHead >= this.highWaterMessages) {
       this.waitingForDrain = true;
@@ -85,9 +101,11 @@ export class ChannelTransport implements RpcTransport {
   private readonly onHeadSent = (): void => {
     if (this.ended) return;
     const outbox = this.outbox;
+    this.outboxBytes -= outbox[this.outboxHead]!.length;
     outbox[this.outboxHead++] = EMPTY;
     try {
       while (this.outboxHead < outbox.length && this.channel.trySend(outbox[this.outboxHead]!)) {
+        this.outboxBytes -= outbox[this.outboxHead]!.length;
         outbox[this.outboxHead++] = EMPTY;
       }
     } catch {
@@ -99,6 +117,7 @@ export class ChannelTransport implements RpcTransport {
     }
     this.outbox = [];
     this.outboxHead = 0;
+    this.outboxBytes = 0;
     if (this.waitingForDrain) {
       this.waitingForDrain = false;
       this.sink?.drain();

@@ -15,6 +15,7 @@ export type CloseReason =
   | 'peer-crashed' // the channel reported the peer process died without closing
   | 'domain-gone' // the channel reported the peer's whole domain went away
   | 'transport-error' // the stream/channel failed (e.g. ECONNRESET)
+  | 'peer-not-reading' // more than maxBufferedBytes waited to be written: the peer stopped reading
   | 'protocol-error'; // the bytes stopped being MessagePack: framing is lost
 
 /** Kinds of bad input a transport or the peer reports without closing the connection. */

@@ -15,15 +15,24 @@ export interface StreamTransportOptions {
   maxMessageBytes?: number;
   /** Outgoing bytes buffered in the stream above which send() returns false (default 1 MiB). */
   highWaterMark?: number;
+  /**
+   * Outgoing bytes that may wait to be written before the connection is dropped with reason
+   * 'peer-not-reading' (default 64 MiB). Reading is never paused because of our own unsent
+   * output (two peers flooding each other would deadlock); this bound keeps a peer that sends
+   * requests but never reads the responses from growing our memory.
+   */
+  maxBufferedBytes?: number;
   /** After close(), destroy the stream if it has not finished closing within this many ms (default 1000). */
   closeGraceMs?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export class StreamTransport implements RpcTransport {
   readonly maxMessageBytes: number;
   private readonly highWaterMark: number;
+  private readonly maxBufferedBytes: number;
   private readonly closeGraceMs: number;
   private sink: RpcTransportSink | undefined;
   private framer: StreamFramer | undefined;
@@ -37,6 +46,7 @@ export class StreamTransport implements RpcTransport {
   constructor(private readonly stream: Duplex, options: StreamTransportOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.closeGraceMs = options.closeGraceMs ?? 1000;
   }
 
@@ -68,7 +78,12 @@ export class StreamTransport implements RpcTransport {
       this.flushScheduled = true;
       process.nextTick(this.flushBound);
     }
-    const congested = this.stream.writableLength + this.batchBytes > this.highWaterMark;
+    const buffered = this.stream.writableLength + this.batchBytes;
+    if (buffered > this.maxBufferedBytes) {
+      this.end('peer-not-reading', new Error(`${buffered} bytes wait to be written (maxBufferedBytes ${this.maxBufferedBytes})`));
+      return false;
+    }
+    const congested = buffered > this.highWaterMark;
     if (congested) this.waitingForDrain = true;
     return !congested;
   }
@@ -109,7 +124,7 @@ export class StreamTransport implements RpcTransport {
     this.ended = true;
     this.batch = [];
     this.batchBytes = 0;
-    if (reason === 'protocol-error' || reason === 'transport-error') this.stream.destroy();
+    if (reason !== 'closed' && reason !== 'peer-closed') this.stream.destroy();
     this.sink?.closed(reason, cause);
   }
 }
