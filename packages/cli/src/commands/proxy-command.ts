@@ -14,6 +14,7 @@
  * <address> is unix:/path/to.sock or tcp:[host:]port.
  */
 import { rm } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { XenBackend } from '@xenipc/core';
 import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-choice.js';
@@ -86,7 +87,13 @@ async function listenSocket(address: SocketAddress): Promise<Server> {
 
 async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
   for (;;) {
-    const channel = await acceptChannelStream(backend, endpoint, context.signal, () => log(`listening for domain ${endpoint.peer} on ${endpoint.port}`));
+    let channel: Duplex;
+    try {
+      channel = await acceptChannelStream(backend, endpoint, context.signal, () => log(`listening for domain ${endpoint.peer} on ${endpoint.port}`));
+    } catch (err) {
+      if (context.signal.aborted) return ExitCode.ok; // Ctrl-C while idle: a normal stop
+      throw err;
+    }
     log(`domain ${endpoint.peer} connected; forwarding to ${formatSocketAddress(to)}`);
     let socket: Socket;
     try {
