@@ -16,6 +16,7 @@ import { renderThroughputSvg } from './report/svg-chart.js';
 import { buildTables, renderConsole } from './report/tables.js';
 import { evaluateTargets } from './report/targets.js';
 import type { BenchReport } from './results-model.js';
+import { usePrivateAddonCopy } from './transports/private-addon-copy.js';
 import { startSimulatedHostForBench, type BenchHost } from './transports/simulated-host.js';
 import type { BenchContext } from './workloads/bench-context.js';
 import { runIdle, runPingPongs, runRpc, runStreams } from './workloads/run-all.js';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     nextName: () => `${process.pid}-${++connectionCount}`,
   };
   try {
+    await usePrivateAddonCopy(simDir);
     host = await startSimulatedHostForBench(simDir);
     const pair = await WorkerPair.spawn('xenipc', true, nodeArgs);
     context.pairs.xenipc = pair;
@@ -78,6 +80,10 @@ async function main(): Promise<void> {
       rpcPipelineMs: options.rpcPipelineMs,
       rpcPipelineWindow: options.rpcPipelineWindow,
       idleMs: options.idleMs,
+      xenipcDefaultSpinMicros: await import('@xenipc/channel').then(
+        (channel) => channel.DEFAULT_SPIN_MICROS,
+        () => null,
+      ),
     },
     stream: [],
     pingPong: [],

@@ -20,8 +20,6 @@ import type { Connection, ListenResult } from '../worker/open-connection.js';
 import type { WorkerState } from '../worker/worker-state.js';
 import type { ConnectionParams } from './transport-name.js';
 
-/** "Spinning": the channel's own default on a non-loopback backend; "event-only" is 0. */
-export const SPIN_MICROS = 50;
 const CLOCK_EVERY = 64;
 
 function backendOf(state: WorkerState): XenBackend {
@@ -29,8 +27,9 @@ function backendOf(state: WorkerState): XenBackend {
   return state.backend as XenBackend;
 }
 
+/** "Spinning" is the channel's default (DEFAULT_SPIN_MICROS, adaptive); "event-only" is 0. */
 function spinMicros(params: ConnectionParams): number | undefined {
-  return params.spin === undefined ? undefined : params.spin ? SPIN_MICROS : 0;
+  return params.spin === false ? 0 : undefined;
 }
 
 function peerOf(params: ConnectionParams): number {
