@@ -1,8 +1,10 @@
 /**
- * Diagnostic: sequential RPC calls over VchanStream (+ @xenipc/rpc's StreamTransport) between two
- * processes on the simulated host, counting per call how often each side's spin ran and timed out,
- * and whether our own reply/request was still waiting to be written when the spin started.
- *   node --conditions=xenipc-source --import tsx bench/tools/probe-rpc.ts [calls] [spinMicros]
+ * Diagnostic: sequential RPC calls between two processes on the simulated host, counting per call
+ * how often each side's spin ran and timed out, and whether our own reply/request was still
+ * waiting to be written (stream) or published (channel) when the spin started.
+ *   node --conditions=xenipc-source --import tsx bench/tools/probe-rpc.ts [calls] [spinMicros] [stream|channel]
+ * PROBE_FLUSH_BEFORE_SPIN=1 (channel only) publishes what trySend() wrote before every spin: an
+ * emulation, from outside, of the fix proposed in bench/ANALYSIS.md section 1.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,11 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinSimulatedHost, startSimulatedHost } from '@xenipc/core';
-import { VchanClient, VchanServer, VchanStream, type VchanEndpoint } from '@xenipc/channel';
-import { createStreamPeer, type RpcPeer } from '@xenipc/rpc';
+import { MessageChannel, VchanClient, VchanServer, VchanStream, type VchanEndpoint } from '@xenipc/channel';
+import { createChannelPeer, createStreamPeer, type RpcPeer } from '@xenipc/rpc';
+
+function makePeer(endpoint: VchanEndpoint): { peer: RpcPeer; channel: MessageChannel | undefined } {
+  if (transportKind === 'stream') return { peer: createStreamPeer(new VchanStream(endpoint), { timeoutMs: 0 }), channel: undefined };
+  const channel = new MessageChannel(endpoint);
+  return { peer: createChannelPeer(channel, { timeoutMs: 0 }), channel };
+}
 
 const [calls = 5000, spin = 50] = process.argv.slice(2, 4).map(Number);
-const role = process.argv[4];
+const transportKind = process.argv[4] === 'stream' ? 'stream' : 'channel';
+const role = process.argv[5];
+const argBase = 6;
 
 interface SpinStats {
   spins: number;
@@ -23,13 +33,21 @@ interface SpinStats {
   startedWithOwnWritePending: number;
 }
 
-function instrument(endpoint: VchanEndpoint, peer: RpcPeer): SpinStats {
-  const stats: SpinStats = { spins: 0, timeouts: 0, startedWithOwnWritePending: 0 };
+function ownWritePending(peer: RpcPeer, channel: MessageChannel | undefined): () => boolean {
+  if (channel !== undefined) return () => (channel as unknown as { unpublished: boolean }).unpublished;
   const transport = (peer as unknown as { transport: { flushScheduled: boolean } }).transport;
+  return () => transport.flushScheduled;
+}
+
+function instrument(endpoint: VchanEndpoint, peer: RpcPeer, channel: MessageChannel | undefined): SpinStats {
+  const stats: SpinStats = { spins: 0, timeouts: 0, startedWithOwnWritePending: 0 };
+  const pending = ownWritePending(peer, channel);
   const spinOriginal = endpoint.spin.bind(endpoint);
+  const flushFirst = channel !== undefined && process.env.PROBE_FLUSH_BEFORE_SPIN === '1';
   endpoint.spin = (ready: () => boolean): boolean => {
     stats.spins++;
-    if (transport.flushScheduled) stats.startedWithOwnWritePending++;
+    if (flushFirst) channel.flush();
+    if (pending()) stats.startedWithOwnWritePending++;
     const ok = spinOriginal(ready);
     if (!ok) stats.timeouts++;
     return ok;
@@ -45,32 +63,32 @@ if (role === undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'xenipc-probe-'));
   const host = await startSimulatedHost({ dir });
   const self = fileURLToPath(import.meta.url);
-  const server = fork(self, [String(calls), String(spin), 'server', dir], { execArgv: process.execArgv });
+  const server = fork(self, [String(calls), String(spin), transportKind, 'server', dir], { execArgv: process.execArgv });
   const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
-  const client = fork(self, [String(calls), String(spin), 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
+  const client = fork(self, [String(calls), String(spin), transportKind, 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
   client.on('message', (m) => server.send(m));
   await new Promise((r) => client.once('exit', r));
   server.kill();
   await host.close();
 } else if (role === 'server') {
-  const backend = await joinSimulatedHost({ dir: process.argv[5]!, autoStart: false });
+  const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);
   const clientDomid = await new Promise<number>((resolve) => process.once('message', (m) => resolve(m as number)));
   const endpoint = await VchanServer.listen(backend, { peer: clientDomid, port: 'probe', spinMicros: spin });
-  const peer = createStreamPeer(new VchanStream(endpoint), { timeoutMs: 0 });
-  const stats = instrument(endpoint, peer);
+  const { peer, channel } = makePeer(endpoint);
+  const stats = instrument(endpoint, peer, channel);
   let served = 0;
   peer.register('add', (a: number, b: number) => {
     if (++served === calls + 200) console.log(show('server', stats));
     return a + b;
   });
 } else {
-  const backend = await joinSimulatedHost({ dir: process.argv[5]!, autoStart: false });
+  const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);
-  const endpoint = await VchanClient.connect(backend, { peer: Number(process.argv[6]), port: 'probe', spinMicros: spin });
-  const peer = createStreamPeer(new VchanStream(endpoint), { timeoutMs: 0 });
+  const endpoint = await VchanClient.connect(backend, { peer: Number(process.argv[argBase + 1]), port: 'probe', spinMicros: spin });
+  const { peer, channel } = makePeer(endpoint);
   for (let i = 0; i < 200; i++) await peer.call('add', i, 1);
-  const stats = instrument(endpoint, peer);
+  const stats = instrument(endpoint, peer, channel);
   const started = performance.now();
   for (let i = 0; i < calls; i++) await peer.call('add', i, 1);
   const us = ((performance.now() - started) * 1000) / calls;
