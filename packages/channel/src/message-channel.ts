@@ -7,7 +7,8 @@
  * trySend() calls costs one index store and at most one event; a trySend() that finds no room
  * publishes first, so `while (!mc.trySend(m))` cannot deadlock. The receiver drains every
  * complete frame available, then publishes its consumer index once. The only allocation per
- * received message is the message itself.
+ * received message is the message itself (a view into a slab for mid-sized ones, see
+ * message-slab.ts).
  *
  * Receiving: an `onMessage` callback (cheapest), 'message' events, or `for await` (buffered up to
  * receiveQueueLimit messages; beyond that the ring is left alone, so the sender feels
@@ -17,6 +18,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
+import { MessageSlab } from './message-slab.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
 export interface MessageChannelOptions {
@@ -68,6 +70,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private receivedHead = 0;
   private nextWaiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | undefined;
   private readonly sendQueue: PendingSend[] = [];
+  private readonly slab = new MessageSlab();
   private sending = false;
   private protocolDetail: string | undefined;
   private releasedPromise: Promise<void> | undefined;
@@ -264,7 +267,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           this.partialOffset = 0;
           continue;
         }
-        message = consumer.take(len);
+        message = this.slab.allocate(len);
+        consumer.copyOut(message, 0, len);
         avail -= len;
       } else {
         const n = Math.min(avail, this.partial.length - this.partialOffset);

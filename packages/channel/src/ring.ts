@@ -73,19 +73,6 @@ export class RingConsumer extends RingSide {
     this.cons = (this.cons + n) >>> 0;
   }
 
-  /** A fresh array holding the next n bytes (n <= available()): the only allocation per message. */
-  take(n: number): Uint8Array {
-    const pos = this.cons & this.mask;
-    if (n > LOOP_COPY_MAX && pos + n <= this.size) {
-      const out = this.data.slice(pos, pos + n);
-      this.cons = (this.cons + n) >>> 0;
-      return out;
-    }
-    const out = new Uint8Array(n);
-    this.copyOut(out, 0, n);
-    return out;
-  }
-
   /** Little-endian u32 from the next 4 bytes (4 <= available()), copied out before use. */
   takeU32(): number {
     const d = this.data;

@@ -1,0 +1,27 @@
+/**
+ * Where received messages live. A fresh Uint8Array of more than 64 bytes gets its own off-heap
+ * backing store, which costs V8 about a microsecond; a view into a shared slab costs a fraction of
+ * that (measured here: 1 KiB messages ~1.1 us -> ~0.2 us). So messages up to SLAB_MAX_MESSAGE
+ * bytes are views into 256 KiB slabs, as Node's pooled Buffers are (a retained message keeps its
+ * slab alive: at most 256 KiB per slab; `message.buffer` is the slab, so use byteOffset/length).
+ * Tiny messages stay on the V8 heap (cheapest), big ones get their own buffer.
+ */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_MAX_MESSAGE = 4096;
+const ON_HEAP_MAX = 64;
+
+export class MessageSlab {
+  private slab = new ArrayBuffer(SLAB_BYTES);
+  private offset = 0;
+
+  allocate(n: number): Uint8Array {
+    if (n <= ON_HEAP_MAX || n > SLAB_MAX_MESSAGE) return new Uint8Array(n);
+    if (this.offset + n > SLAB_BYTES) {
+      this.slab = new ArrayBuffer(SLAB_BYTES);
+      this.offset = 0;
+    }
+    const out = new Uint8Array(this.slab, this.offset, n);
+    this.offset += (n + 7) & ~7; // keep views 8-byte aligned for DataView-heavy consumers
+    return out;
+  }
+}
