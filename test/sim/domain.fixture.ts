@@ -2,7 +2,7 @@
  * One simulated domain in its own OS process, driven by the test over the IPC channel:
  * each message {id, cmd, ...} gets a reply {id, ...result} or {id, error: code}.
  */
-import { joinSimulatedHost, type EventChannel, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
+import { joinSimulatedHost, type EventChannel, type ForeignMapping, type GrantedPages, type XenBackend, type XsWatchEvent } from '@xenipc/core';
 
 type Command = { id: number; cmd: string; [key: string]: unknown };
 
@@ -12,6 +12,7 @@ const regions: Array<GrantedPages | ForeignMapping> = [];
 const channels: EventChannel[] = [];
 const eventCounts: number[] = [];
 let armed: Promise<Record<string, unknown>> | undefined;
+const watchEvents: XsWatchEvent[] = [];
 
 function reply(id: number, result: Record<string, unknown>, then?: () => void): void {
   process.send?.({ id, ...result }, then);
@@ -62,6 +63,7 @@ async function run(message: Command): Promise<Record<string, unknown>> {
   switch (message.cmd) {
     case 'join':
       backend = await joinSimulatedHost({ dir, autoStart: message.autoStart === true });
+      backend.xenstore.on('watch', (event) => watchEvents.push(event));
       return { domid: backend.domid };
     case 'share': {
       const pages = await b!.share(message.peer as number, message.count as number, { writable: message.writable !== false });
@@ -107,6 +109,17 @@ async function run(message: Command): Promise<Record<string, unknown>> {
       const started = performance.now();
       await pingPong(message.region as number, message.channel as number, message.rounds as number, message.pinger === true);
       return { ms: performance.now() - started };
+    }
+    case 'xs': {
+      // Any XenStore method by name, e.g. { method: 'write', args: ['data/x', 'v'] }.
+      const store = b!.xenstore as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const method = store[message.method as string];
+      if (typeof method !== 'function') throw new Error(`no xenstore method ${String(message.method)}`);
+      return { result: await method.apply(b!.xenstore, message.args as unknown[]) };
+    }
+    case 'xsEvents': {
+      const events = watchEvents.splice(0);
+      return { events };
     }
     case 'xsRead':
       return { value: await b!.xenstore.read(message.path as string) };

@@ -115,11 +115,38 @@ describe('simulated host with one OS process per domain', () => {
     expect((await counted).events).toBe(1);
   });
 
-  it('xenstore across processes: B cannot read A\'s private path (EACCES)', async () => {
+  it('xenstore across processes: EACCES on a private path, watches on write and rm, EAGAIN then a successful retry', async () => {
     const [a, aId] = await domain();
-    const [b] = await domain();
+    const [b, bId] = await domain();
+    const shared = `/local/domain/${aId}/data/shared`;
     await a.do('xsWrite', { path: 'data/secret', value: 'a' });
     expect((await a.do('xsRead', { path: `/local/domain/${aId}/data/secret` })).value).toBe('a');
     expect((await b.ask('xsRead', { path: `/local/domain/${aId}/data/secret` })).error).toBe('EACCES');
+
+    // A offers B a writable node (as a vchan server offers ring-ref read-only) and watches it.
+    await a.do('xs', { method: 'write', args: [`${shared}/k`, '1'] });
+    await a.do('xs', { method: 'setPerms', args: [shared, [{ domid: aId, perm: 'none' }, { domid: bId, perm: 'both' }]] });
+    await a.do('xs', { method: 'setPerms', args: [`${shared}/k`, [{ domid: aId, perm: 'none' }, { domid: bId, perm: 'both' }]] });
+    await a.do('xs', { method: 'watch', args: [shared, 'w'] });
+    await b.do('xs', { method: 'write', args: [`${shared}/k`, '2'] });
+    await b.do('xs', { method: 'rm', args: [`${shared}/k`] });
+    await a.do('xs', { method: 'read', args: [shared] }); // a round trip after B's changes
+    const paths = (await a.do('xsEvents')).events.map((e: { path: string }) => e.path);
+    expect(paths).toEqual([shared, `${shared}/k`, `${shared}/k`]);
+
+    // A's transaction reads k; B changes it meanwhile; A's commit fails with EAGAIN; a retry works.
+    // A recreates k (xenstored makes the creator of a node its owner; B keeps write access by inheritance).
+    await a.do('xs', { method: 'write', args: [`${shared}/k`, '10'] });
+    const tx = (await a.do('xs', { method: 'transactionStart', args: [] })).result as number;
+    expect((await a.do('xs', { method: 'read', args: [`${shared}/k`, tx] })).result).toBe('10');
+    await b.do('xs', { method: 'write', args: [`${shared}/k`, '20'] });
+    await a.do('xs', { method: 'write', args: [`${shared}/k`, '11', tx] });
+    expect((await a.ask('xs', { method: 'transactionEnd', args: [tx, true] })).error).toBe('EAGAIN');
+    const retry = (await a.do('xs', { method: 'transactionStart', args: [] })).result as number;
+    const seen = Number((await a.do('xs', { method: 'read', args: [`${shared}/k`, retry] })).result);
+    await a.do('xs', { method: 'write', args: [`${shared}/k`, String(seen + 1), retry] });
+    await a.do('xs', { method: 'transactionEnd', args: [retry, true] });
+    expect((await b.do('xs', { method: 'read', args: [`${shared}/k`] })).result).toBe('21');
+    await a.do('xs', { method: 'unwatch', args: [shared, 'w'] });
   });
 });
