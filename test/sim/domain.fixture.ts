@@ -14,8 +14,8 @@ const eventCounts: number[] = [];
 let armed: Promise<Record<string, unknown>> | undefined;
 const watchEvents: XsWatchEvent[] = [];
 
-function reply(id: number, result: Record<string, unknown>, then?: () => void): void {
-  process.send?.({ id, ...result }, then);
+function reply(id: number, result: Record<string, unknown>, then: () => void = () => undefined): void {
+  process.send?.({ id, ...result }, undefined, {}, then);
 }
 
 function bytes(index: number): Uint8Array {

@@ -12,11 +12,11 @@ let dir: string;
 let host: SimulatedHost;
 const joined: SimBackend[] = [];
 
-async function domains(count: number): Promise<SimBackend[]> {
+async function domains(count: number): Promise<SimBackend[] & [SimBackend, SimBackend, SimBackend]> {
   const list: SimBackend[] = [];
   for (let i = 0; i < count; i++) list.push(await joinSimulatedHost({ dir, autoStart: false }));
   joined.push(...list);
-  return list;
+  return list as SimBackend[] & [SimBackend, SimBackend, SimBackend];
 }
 
 function nextEvent(channel: EventChannel, timeoutMs = 2000): Promise<void> {
@@ -53,12 +53,12 @@ afterAll(async () => {
 describe('simulated host: grants', () => {
   it('maps are contiguous in the order of the refs given, across several shares', async () => {
     const [a, b] = await domains(2);
-    const first = await a.share(b!.domid, 2);
-    const second = await a.share(b!.domid, 1);
+    const first = await a.share(b.domid, 2);
+    const second = await a.share(b.domid, 1);
     new Uint8Array(first.buffer)[0] = 1;
     new Uint8Array(first.buffer)[4096] = 2;
     new Uint8Array(second.buffer)[0] = 3;
-    const mapping = await b!.map(a!.domid, [second.refs[0]!, first.refs[1]!, first.refs[0]!]);
+    const mapping = await b.map(a.domid, [second.refs[0]!, first.refs[1]!, first.refs[0]!]);
     const view = new Uint8Array(mapping.buffer);
     expect([view[0], view[4096], view[8192]]).toEqual([3, 2, 1]);
     expect(mapping.buffer.byteLength).toBe(3 * 4096);
@@ -69,41 +69,41 @@ describe('simulated host: grants', () => {
 
   it('a grant stops being mappable once its sharer lets go; an existing mapping keeps working', async () => {
     const [a, b] = await domains(2);
-    const pages = await a.share(b!.domid, 1);
-    const mapping = await b!.map(a!.domid, pages.refs);
+    const pages = await a.share(b.domid, 1);
+    const mapping = await b.map(a.domid, pages.refs);
     new Uint8Array(pages.buffer)[9] = 9;
     pages.close();
     expect(new Uint8Array(mapping.buffer)[9]).toBe(9);
     await settle();
-    await expect(b!.map(a!.domid, pages.refs)).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+    await expect(b.map(a.domid, pages.refs)).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
     expect((await getSimLedger(dir)).totals.grantFiles).toBe(1); // kept alive by B's mapping
     mapping.close();
   });
 
   it('rejects bad arguments with EINVAL before asking the host, and maps of unknown domains', async () => {
     const [a, b] = await domains(2);
-    await expect(a!.share(b!.domid, 0)).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(a!.share(-1, 1)).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(a!.map(b!.domid, [])).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(a!.map(4000, [8])).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+    await expect(a.share(b.domid, 0)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.share(-1, 1)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.map(b.domid, [])).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.map(4000, [8])).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
   });
 
   it('the grant limit counts pages per domain (ENOSPC) and frees them on close', async () => {
     const [a, b] = await domains(2);
-    const big = await a!.share(b!.domid, 64);
-    await expect(a!.share(b!.domid, 1)).rejects.toMatchObject({ code: 'ENOSPC' });
-    await b!.share(a!.domid, 1); // another domain has its own budget
+    const big = await a.share(b.domid, 64);
+    await expect(a.share(b.domid, 1)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await b.share(a.domid, 1); // another domain has its own budget
     big.close();
     await settle();
-    (await a!.share(b!.domid, 1)).close();
+    (await a.share(b.domid, 1)).close();
   });
 
   it('unmap-notify on a clean close: the sharer clears the byte and sends the event', async () => {
     const [a, b] = await domains(2);
-    const pages = await a!.share(b!.domid, 1);
-    const mapping = await b!.map(a!.domid, pages.refs);
-    const aPort = await a!.bindUnbound(b!.domid);
-    const bPort = await b!.bindInterdomain(a!.domid, aPort.localPort);
+    const pages = await a.share(b.domid, 1);
+    const mapping = await b.map(a.domid, pages.refs);
+    const aPort = await a.bindUnbound(b.domid);
+    const bPort = await b.bindInterdomain(a.domid, aPort.localPort);
     new Uint8Array(pages.buffer)[21] = 1;
     pages.setUnmapNotify({ clearByte: 21, sendEvent: aPort });
     aPort.close(); // the notification keeps the port bound until it has fired (evtchn_get)
@@ -117,11 +117,11 @@ describe('simulated host: grants', () => {
 
   it('unmap-notify validation: CLEAR_BYTE needs a writable mapping, the offset must be inside, the port ours', async () => {
     const [a, b, c] = await domains(3);
-    const pages = await a!.share(b!.domid, 1, { writable: false });
-    const mapping = await b!.map(a!.domid, pages.refs, { writable: false });
+    const pages = await a.share(b.domid, 1, { writable: false });
+    const mapping = await b.map(a.domid, pages.refs, { writable: false });
     expect(() => mapping.setUnmapNotify({ clearByte: 0 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => pages.setUnmapNotify({ clearByte: 4096 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    const foreign = await c!.bindUnbound(a!.domid);
+    const foreign = await c.bindUnbound(a.domid);
     expect(() => pages.setUnmapNotify({ sendEvent: foreign })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 });
@@ -129,20 +129,20 @@ describe('simulated host: grants', () => {
 describe('simulated host: event channels', () => {
   it('bindInterdomain: ESRCH for a missing domain, EINVAL for a port not offered to us', async () => {
     const [a, b, c] = await domains(3);
-    const offer = await a!.bindUnbound(b!.domid);
-    await expect(c!.bindInterdomain(a!.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(b!.bindInterdomain(a!.domid, offer.localPort + 100)).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(b!.bindInterdomain(7000, 1)).rejects.toMatchObject({ code: 'ESRCH' });
+    const offer = await a.bindUnbound(b.domid);
+    await expect(c.bindInterdomain(a.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b.bindInterdomain(a.domid, offer.localPort + 100)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b.bindInterdomain(7000, 1)).rejects.toMatchObject({ code: 'ESRCH' });
     expect(await offer.status()).toBe('unbound');
-    await b!.bindInterdomain(a!.domid, offer.localPort);
+    await b.bindInterdomain(a.domid, offer.localPort);
     expect(await offer.status()).toBe('interdomain');
-    await expect(c!.bindInterdomain(a!.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(c.bindInterdomain(a.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
   it('events flow both ways, early notifies from the unbound side are relayed, close stops delivery', async () => {
     const [a, b] = await domains(2);
-    const aPort = await a!.bindUnbound(b!.domid);
-    const bPort = await b!.bindInterdomain(a!.domid, aPort.localPort);
+    const aPort = await a.bindUnbound(b.domid);
+    const bPort = await b.bindInterdomain(a.domid, aPort.localPort);
     // A may not have heard that B connected yet: its notify then goes through the host.
     let event = nextEvent(bPort);
     aPort.notify();
@@ -162,8 +162,8 @@ describe('simulated host: event channels', () => {
 
   it('a domain may connect a channel to itself (Xen allows loopback interdomain channels)', async () => {
     const [a] = await domains(1);
-    const offer = await a!.bindUnbound(a!.domid);
-    const other = await a!.bindInterdomain(a!.domid, offer.localPort);
+    const offer = await a.bindUnbound(a.domid);
+    const other = await a.bindInterdomain(a.domid, offer.localPort);
     let event = nextEvent(offer);
     other.notify();
     await event;
@@ -174,9 +174,9 @@ describe('simulated host: event channels', () => {
 
   it('a peer that leaves turns our port unbound; notify on it is silently dropped (as Xen does)', async () => {
     const [a, b] = await domains(2);
-    const aPort = await a!.bindUnbound(b!.domid);
-    await b!.bindInterdomain(a!.domid, aPort.localPort);
-    await b!.close();
+    const aPort = await a.bindUnbound(b.domid);
+    await b.bindInterdomain(a.domid, aPort.localPort);
+    await b.close();
     expect(await aPort.status()).toBe('unbound');
     aPort.notify();
     expect(await aPort.status()).toBe('unbound');
