@@ -115,6 +115,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private released = false;
   private releasing: Promise<void> | undefined;
   private withdrawing: Promise<void> | undefined;
+  private peerHomeSeen = false;
   private readWaiters: ReadWaiter[] = [];
   private writeWaiters: WriteWaiter[] = [];
   private stopDomainWatch: (() => Promise<void>) | undefined;
@@ -307,19 +308,25 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
 
   /** After @releaseDomain: is our peer's domain the one that went? */
   private async checkPeerDomain(): Promise<void> {
-    let gone = false;
+    let gone: boolean;
     try {
       const status = await this.evtchn.status();
-      if (status === 'unknown') {
-        // Linux's evtchn device cannot tell; the toolstack removes a dead domain's home.
-        await this.backend.xenstore.read(`/local/domain/${this.peer}/domid`).then(
-          () => undefined,
-          (err: unknown) => {
-            gone = XenError.is(err, 'ENOENT');
-          },
+      if (status === 'interdomain') return;
+      // A connected port that fell back to unbound/closed means the other end is gone. A server
+      // still waiting for its client is unbound anyway, and Linux's evtchn device cannot tell
+      // ('unknown'): there, ask xenstore whether the peer's home still exists (the toolstack
+      // removes it when the domain dies; EACCES means it exists).
+      const waiting = status === 'unbound' && this.role === 'server' && !this.peerConnected;
+      if (status !== 'unknown' && !waiting) gone = true;
+      else {
+        const missing = await this.backend.xenstore.read(`/local/domain/${this.peer}`).then(
+          () => false,
+          (err: unknown) => XenError.is(err, 'ENOENT'),
         );
-      } else {
-        gone = status !== 'interdomain' && (this.peerConnected || this.role === 'client');
+        // A server may listen before its client's domain exists: only a home that was there
+        // and vanished means death.
+        if (!missing) this.peerHomeSeen = true;
+        gone = missing && (this.peerHomeSeen || !waiting);
       }
     } catch {
       return;

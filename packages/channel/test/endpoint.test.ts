@@ -132,6 +132,30 @@ describe('vchan endpoint on the loopback host', () => {
     host.assertCleanedUp();
   });
 
+  it('a server still waiting for its client sees the client domain die as domain-gone', async () => {
+    const host = createLoopbackHost();
+    host.domain(2); // the client domain exists, but no client ever connects
+    const server = await VchanServer.listen(host.domain(1), { peer: 2, port: 'w', waitForClient: false });
+    const closed = new Promise<CloseReason>((resolve) => server.once('close', resolve));
+    host.destroyDomain(2);
+    expect(await closed).toBe('domain-gone');
+    await expect(server.whenConnected()).rejects.toMatchObject({ reason: 'domain-gone' });
+    await server.close();
+    host.assertCleanedUp();
+  });
+
+  it('another domain dying does not disturb a channel', async () => {
+    const { host, server, client } = await loopbackPair();
+    host.domain(7);
+    host.destroyDomain(7);
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(server.isOpen && client.isOpen).toBe(true);
+    expect(client.write(new Uint8Array([1]))).toBe(1);
+    await client.close();
+    await server.close();
+    host.assertCleanedUp();
+  });
+
   it('a plain libxenvchan peer (no goodbye flags) that goes away reads as peer-closed', async () => {
     const { host, server, client } = await loopbackPair();
     // Erase the client's xenipc flags, as a C libxenvchan client never sets them.
