@@ -4,8 +4,7 @@
  * backend the same way: --backend sim|xen, default xen when /dev/xen/gntalloc exists, else sim.
  */
 import { existsSync } from 'node:fs';
-import * as core from '@xenipc/core';
-import { joinSimulatedHost, XenError, type XenBackend } from '@xenipc/core';
+import { joinSimulatedHost, openXenBackend, type XenBackend } from '@xenipc/core';
 import { UsageError } from './usage-error.js';
 
 export type BackendKind = 'xen' | 'sim';
@@ -51,12 +50,7 @@ export function chooseBackend(
 }
 
 export async function openBackend(choice: BackendChoice): Promise<XenBackend> {
-  if (choice.kind === 'xen') {
-    // Looked up at run time so that this package builds before the real backend exists.
-    const open = (core as { openXenBackend?: () => Promise<XenBackend> }).openXenBackend;
-    if (open === undefined) throw new XenError({ code: 'ENOSYS', syscall: 'open', message: 'this build of @xenipc/core has no real Xen backend' });
-    return open();
-  }
+  if (choice.kind === 'xen') return openXenBackend();
   return joinSimulatedHost({ ...(choice.simDir === undefined ? {} : { dir: choice.simDir }), ...(choice.domid === undefined ? {} : { domid: choice.domid }), autoStart: false });
 }
 
