@@ -61,11 +61,6 @@ export class EventLinks {
     this.#ownPending = new Uint8Array(this.#ownMapping.buffer);
   }
 
-  /** A freshly bound port starts with no event pending. */
-  resetPending(port: EvtchnPort): void {
-    Atomics.store(this.#ownPending, port, 0);
-  }
-
   /** The route to a peer domain, connecting and mapping its pending page on first use. */
   routeTo(endpoint: PeerEndpoint): PeerRoute {
     const known = this.#peers.get(endpoint.domid);

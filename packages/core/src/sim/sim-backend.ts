@@ -18,6 +18,8 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   readonly #links: EventLinks;
   readonly #channels = new Map<EvtchnPort, SimEventChannel>();
   readonly #regions = new Set<SimRegion>();
+  /** Events that arrived for ports we had not finished binding: port -> sending domain. */
+  readonly #early = new Map<EvtchnPort, DomId>();
   #closed = false;
 
   readonly #openXenStore: () => Promise<XenStoreClient>;
@@ -38,8 +40,14 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   /** Called by EventLinks for every event frame addressed to this domain. */
   onEvent(from: DomId, port: EvtchnPort): void {
     const channel = this.#channels.get(port);
+    if (channel === undefined) {
+      // A peer that has just bound to our port may notify us directly before the host's reply
+      // to our own bind has arrived (two different sockets): keep it for #addChannel.
+      if (from !== -1) this.#early.set(port, from);
+      return;
+    }
     // from === -1: relayed by the host, which already checked who may send on this port.
-    if (channel !== undefined && (from === -1 || channel.remoteDomain === from)) channel.deliver();
+    if (from === -1 || channel.remoteDomain === from) channel.deliver();
   }
 
   /**
@@ -120,6 +128,7 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
 
   unbind(channel: SimEventChannel): void {
     if (this.#channels.get(channel.localPort) === channel) this.#channels.delete(channel.localPort);
+    this.#early.delete(channel.localPort);
     this.#host.send('unbind', { port: channel.localPort });
   }
 
@@ -139,10 +148,13 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   }
 
   #addChannel(port: EvtchnPort, peer: DomId, remote: PeerEndpoint | undefined): SimEventChannel {
-    this.#links.resetPending(port);
     const channel = new SimEventChannel(this, port, peer);
     this.#channels.set(port, channel);
     if (remote !== undefined) this.#connect(channel, remote);
+    const earlyFrom = this.#early.get(port);
+    this.#early.delete(port);
+    // Delivered after the caller has had the channel (and attached listeners); rare, not a hot path.
+    if (earlyFrom === peer) setImmediate(() => channel.deliver());
     return channel;
   }
 

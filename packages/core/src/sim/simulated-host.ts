@@ -308,7 +308,9 @@ class Host implements SimulatedHost {
       case 'bind-unbound': {
         const peer = field(request, 'peer');
         checkDomid(peer, 'IOCTL_EVTCHN_BIND_UNBOUND_PORT');
-        return { port: this.#ports.bindUnbound(me, peer).port };
+        const port = this.#ports.bindUnbound(me, peer).port;
+        this.#clearPending(domain, port);
+        return { port };
       }
       case 'bind-interdomain': {
         const peer = field(request, 'peer');
@@ -316,6 +318,7 @@ class Host implements SimulatedHost {
         checkDomid(peer, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
         checkPort(remotePort, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
         const [local, remote] = this.#ports.bindInterdomain(me, peer, remotePort, this.#domains.has(peer));
+        this.#clearPending(domain, local.port);
         const localEndpoint = this.#endpoint(local);
         if (localEndpoint !== undefined) this.#push(peer, { push: 'connected', port: remote.port, remote: localEndpoint });
         return { port: local.port, remote: this.#endpoint(remote) };
@@ -351,6 +354,15 @@ class Host implements SimulatedHost {
       registration.port = port;
     }
     return registration;
+  }
+
+  /**
+   * A new port starts with no event pending. Done here, before anyone can learn the port number:
+   * a sender killed between setting a byte and writing its frame must not leave the byte set for
+   * the port's next user (the domain itself clearing it at bind time would race with early events).
+   */
+  #clearPending(domain: HostDomain, port: number): void {
+    writeSync(domain.pendingFd, ZERO_BYTE, 0, 1, port);
   }
 
   /** An event on `port` of domain `from` reaches the other end, if connected (else dropped, as Xen does). */

@@ -160,6 +160,24 @@ describe('simulated host: event channels', () => {
     expect(await bPort.status()).toBe('unbound');
   });
 
+  it('an event that arrives before our own bind has completed is not lost (direct link vs host reply race)', async () => {
+    const [a, b] = await domains(2);
+    // Ports are handed out from 1 in a fresh domain: pretend A's frame for B's port 1 overtook
+    // the host's reply to B's bind (they travel on different sockets).
+    b.onEvent(a.domid, 1);
+    const early = await b.bindUnbound(a.domid);
+    expect(early.localPort).toBe(1);
+    await nextEvent(early);
+    // Only from the domain the port is for: a frame from anyone else is ignored.
+    b.onEvent(7, 2);
+    const other = await b.bindUnbound(a.domid);
+    expect(other.localPort).toBe(2);
+    let spurious = 0;
+    other.on('event', () => spurious++);
+    await settle();
+    expect(spurious).toBe(0);
+  });
+
   it('a domain may connect a channel to itself (Xen allows loopback interdomain channels)', async () => {
     const [a] = await domains(1);
     const offer = await a.bindUnbound(a.domid);
