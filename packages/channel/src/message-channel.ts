@@ -41,6 +41,11 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const MAX_ROUNDS_PER_WAKE = 64;
 const HEADER_BYTES = 4;
 
+/** Bytes between index publications inside a batch: a quarter ring, within [256, 16 KiB]. */
+function publishInterval(ringSize: number): number {
+  return Math.min(16 * 1024, Math.max(256, ringSize >>> 2));
+}
+
 interface PendingSend {
   message: Uint8Array;
   /** Payload bytes already in the ring; -1 while the header is not written. */
@@ -64,6 +69,9 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private yieldScheduled = false;
   private flushScheduled = false;
   private unpublished = false;
+  private unpublishedBytes = 0;
+  private readonly sendPublishEvery: number;
+  private readonly receivePublishEvery: number;
   private partial: Uint8Array | undefined;
   private partialOffset = 0;
   private readonly received: Uint8Array[] = [];
@@ -83,6 +91,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     this.endpoint = endpoint;
     this.onMessage = options.onMessage;
     this.queueLimit = Math.max(1, options.receiveQueueLimit ?? 1024);
+    this.sendPublishEvery = publishInterval(endpoint.writeRingSize);
+    this.receivePublishEvery = publishInterval(endpoint.readRingSize);
     endpoint.on('wake', this.onWake);
     endpoint.on('close', this.onEndpointClose);
     if (endpoint.closeReason !== undefined) queueMicrotask(() => this.onEndpointClose(endpoint.closeReason ?? 'closed'));
@@ -110,7 +120,13 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     }
     producer.putU32(message.length);
     producer.copyIn(message, 0, message.length);
-    if (!this.unpublished) {
+    this.unpublishedBytes += HEADER_BYTES + message.length;
+    // A long run of trySend() publishes every quarter ring or so, so the reader works in
+    // parallel instead of waiting for the whole ring (one index store each time).
+    if (this.unpublishedBytes >= this.sendPublishEvery) {
+      this.unpublished = true;
+      this.flush();
+    } else if (!this.unpublished) {
       this.unpublished = true;
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -138,6 +154,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   flush(): void {
     if (!this.unpublished || this.endReason !== undefined) return;
     this.unpublished = false;
+    this.unpublishedBytes = 0;
     this.endpoint.producer.publish();
   }
 
@@ -249,6 +266,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     let avail = consumer.available();
     if (avail === 0) return false;
     let moved = false;
+    let consumedSincePublish = 0;
     while (avail > 0) {
       let message: Uint8Array;
       if (this.partial === undefined) {
@@ -270,6 +288,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         message = this.slab.allocate(len);
         consumer.copyOut(message, 0, len);
         avail -= len;
+        consumedSincePublish += HEADER_BYTES + len;
       } else {
         const n = Math.min(avail, this.partial.length - this.partialOffset);
         consumer.copyOut(this.partial, this.partialOffset, n);
@@ -283,6 +302,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.deliver(message);
       // The callback may have closed the channel (and released the ring under us).
       if (this.finished || ep.eof) return true;
+      // Free space for a waiting writer every quarter ring or so, not only after the batch.
+      if (consumedSincePublish >= this.receivePublishEvery) {
+        consumer.publish();
+        consumedSincePublish = 0;
+      }
     }
     if (moved) consumer.publish();
     return moved;
