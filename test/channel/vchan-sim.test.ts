@@ -14,6 +14,8 @@ import { VchanProcess } from './vchan-process.js';
 
 const TRANSFER_BYTES = Number(process.env['XENIPC_TRANSFER_BYTES'] ?? 4 * 1024 * 1024);
 const SIZES = [1024, 2048, 4096, 65536, 1 << 20];
+/** Per ring-size pair: generous for the default, scaled for big runs (>= ~4 MB/s each way). */
+const PAIR_TIMEOUT_MS = Math.max(120_000, (TRANSFER_BYTES / 4e6) * 1000 * 2);
 
 let dir: string;
 let host: SimulatedHost;
@@ -67,7 +69,7 @@ describe('vchan between two processes on the simulated host', () => {
         expect(down).toBeGreaterThanOrEqual(writeSize);
         await transfer(readSize, writeSize, up - 4, down - 4, third);
         await transfer(readSize, writeSize, 2 * up + 100, 2 * down + 100, Math.max(third, 2 * Math.max(up, down) + 100));
-      }, 120_000);
+      }, PAIR_TIMEOUT_MS);
     }
   }
 });

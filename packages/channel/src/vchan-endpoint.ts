@@ -269,7 +269,6 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     return false;
   }
 
-
   private readReady(min: number): boolean {
     return this.released || this.endReason !== undefined || this.consumer.available() >= min;
   }
