@@ -18,13 +18,12 @@ const N = 200_000;
 const t = new NullTransport();
 const peer = new RpcPeer(t);
 peer.register('add', (a: number, b: number) => a + b);
-const responses = Array.from({ length: N }, (_, i) => pack([1, i, null, i + 1]));
 const requests = Array.from({ length: N }, (_, i) => pack([0, i, 'add', [i, 1]]));
 for (let round = 0; round < 5; round++) {
+  const responses = Array.from({ length: N }, (_, i) => pack([1, round * N + i, null, i + 1]));
   const calls: Promise<unknown>[] = new Array(N);
   const send = cpuUs(() => { for (let i = 0; i < N; i++) calls[i] = peer.call('add', i, 1); });
   const recv = cpuUs(() => { for (let i = 0; i < N; i++) { const r = responses[i]!; t.sink.message(r, 0, r.length); } });
-  // rewrite msgids: pack made the i-th response for msgid i, but msgids keep counting across rounds
   await Promise.allSettled(calls);
   const serve = cpuUs(() => { for (let i = 0; i < N; i++) { const r = requests[i]!; t.sink.message(r, 0, r.length); } });
   console.log(`send ${(send / N).toFixed(2)} us/call, receive-response ${(recv / N).toFixed(2)} us, serve-request ${(serve / N).toFixed(2)} us; settled ${peer.stats.callsSucceeded}`);

@@ -263,6 +263,8 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
         if (this.sweepTimer === undefined) this.armSweep(call.deadline);
       } else {
         call.timer = setTimeout(() => this.expire(msgid, timeoutMs), timeoutMs);
+        // the connection, not a timeout, is what should keep a process alive
+        call.timer.unref();
       }
     }
     if (signal) {
@@ -291,6 +293,11 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const call = this.pending.get(msgid);
     if (call === undefined) return undefined;
     this.pending.delete(msgid);
+    if (this.pending.size === 0 && this.sweepTimer !== undefined) {
+      // nothing left to expire: do not keep a timer (and possibly the process) alive for it
+      clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal!.removeEventListener('abort', call.onAbort);
     return call;
@@ -321,6 +328,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   private armSweep(deadline: number): void {
     this.sweepTimer = setTimeout(this.sweepBound, Math.max(0, deadline - performance.now()) + 1);
+    this.sweepTimer.unref();
   }
 
   /** Expire default-timeout calls whose deadline passed; re-arm for the next one. */
