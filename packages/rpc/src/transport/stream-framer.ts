@@ -50,6 +50,10 @@ export class StreamFramer {
     if (!this.paused) this.drainAccumulator();
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   pause(): void {
     this.paused = true;
   }

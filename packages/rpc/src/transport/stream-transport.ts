@@ -95,7 +95,8 @@ export class StreamTransport implements RpcTransport {
 
   resume(): void {
     this.framer?.resume();
-    if (!this.ended) this.stream.resume();
+    // delivering the held messages may have filled the peer's queue and paused us again
+    if (!this.ended && !this.framer?.isPaused) this.stream.resume();
   }
 
   close(): void {
