@@ -164,6 +164,22 @@ describe('backpressure', () => {
     expect(server.stats.overloaded).toBe(0);
   });
 
+  it('pauses and resumes a socket under a sustained flood; every call completes, the queue stays bounded', async () => {
+    const [ours, theirs] = await duplexPair();
+    const server = new RpcPeer(new StreamTransport(ours), { maxConcurrentHandlers: 8, maxQueuedRequests: 16 });
+    let maxQueued = 0;
+    server.register('later', (i: number) => new Promise((resolve) => {
+      maxQueued = Math.max(maxQueued, server.queuedRequests);
+      setImmediate(() => resolve(i));
+    }));
+    const client = new RpcPeer(new StreamTransport(theirs));
+    const results = await Promise.all(Array.from({ length: 5000 }, (_, i) => client.call<number>('later', i)));
+    expect(results.every((r, i) => r === i)).toBe(true);
+    expect(server.stats.pauses).toBeGreaterThan(0);
+    expect(maxQueued).toBeLessThanOrEqual(16);
+    expect(server.stats.overloaded).toBe(0);
+  });
+
   it('answers Overloaded beyond twice the queue bound when the transport cannot pause at once', async () => {
     class NoPauseTransport extends MemoryTransport {
       override pause(): void {}
