@@ -81,6 +81,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private readonly slab = new MessageSlab();
   private sending = false;
   private protocolDetail: string | undefined;
+  private pausedByUser = false;
   private releasedPromise: Promise<void> | undefined;
 
   constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
@@ -232,7 +233,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         const progressed = this.drainOnce();
         if (this.finished) return;
         if (this.endReason !== undefined) {
-          if (!progressed) return this.finish();
+          // Everything committed is delivered before the end, so a paused channel waits.
+          if (!progressed) return this.pausedByUser ? undefined : this.finish();
           continue;
         }
         if (this.paused()) return;
@@ -255,7 +257,28 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   }
 
   private paused(): boolean {
+    if (this.pausedByUser) return true;
     return this.onMessage === undefined && this.listenerCount('message') === 0 && this.received.length - this.receivedHead >= this.queueLimit;
+  }
+
+  /**
+   * Stop delivering messages (any receive form); what the peer sends stays in the ring, so once
+   * it is full the peer's sends wait: backpressure for callback and event receivers. Messages
+   * already queued for the iterator are still handed out.
+   */
+  pause(): void {
+    this.pausedByUser = true;
+  }
+
+  /** Deliver again (from a microtask, never re-entrantly). */
+  resume(): void {
+    if (!this.pausedByUser) return;
+    this.pausedByUser = false;
+    queueMicrotask(this.onWake);
+  }
+
+  get isPaused(): boolean {
+    return this.pausedByUser;
   }
 
   /** Take every complete frame available (one load of prod); returns whether anything moved. */
@@ -271,7 +294,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       let message: Uint8Array;
       if (this.partial === undefined) {
         if (avail < HEADER_BYTES) break;
-        if (this.endReason === undefined && this.paused()) break;
+        if (this.pausedByUser || (this.endReason === undefined && this.paused())) break;
         const len = consumer.takeU32();
         avail -= HEADER_BYTES;
         moved = true;

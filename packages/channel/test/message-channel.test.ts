@@ -117,6 +117,28 @@ describe('MessageChannel on the loopback host', () => {
     host.assertCleanedUp();
   });
 
+  it('pause() stops delivery (the sender feels it), resume() delivers the rest, even after the peer closed', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 1024, writeSize: 1024 });
+    const tx = new MessageChannel(client);
+    const got: number[] = [];
+    const rx = new MessageChannel(server, { onMessage: (m) => got.push(m[0] as number) });
+    rx.pause();
+    let sent = 0;
+    while (tx.trySend(new Uint8Array([sent, 0, 0, 0, 0, 0, 0, 0]))) sent++;
+    tx.flush();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(got).toEqual([]);
+    expect(sent).toBe(1024 / 12 | 0); // the ring is full and stays full
+    await tx.close();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(rx.closeReason).toBe('peer-closed');
+    expect(got).toEqual([]);
+    rx.resume();
+    expect(await rx.closed()).toBe('peer-closed');
+    expect(got).toEqual([...Array(sent).keys()]);
+    host.assertCleanedUp();
+  });
+
   it('backpressure: an unread iterator stops draining the ring, so the sender waits', async () => {
     const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
     const tx = new MessageChannel(client);
