@@ -12,7 +12,7 @@
 # --refresh forgets the downloaded packages (picks up new Debian versions).
 # Quiet; the log is $XENIPC_RIG_DIR/build.log (XENIPC_RIG_VERBOSE=1 shows it as it goes).
 #
-# Output: $XENIPC_RIG_DIR/images/{xen,vmlinux,dom0.cpio,sys.squashfs,manifest.txt}
+# Output: $XENIPC_RIG_DIR/images/{xen,vmlinux,dom0.cpio,sys.squashfs,domu-base.cpio.lz4,manifest.txt}
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,15 +22,15 @@ XEN_VERSION=4.17
 NODE_BIN=$(realpath "${XENIPC_RIG_NODE:-$(command -v node || echo /nonexistent)}")
 
 # Host tools: QEMU, a static busybox for the guests' userland, image tools, depmod.
-HOST_PACKAGES="qemu-system-x86 busybox-static cpio squashfs-tools kmod xz-utils"
+HOST_PACKAGES="qemu-system-x86 busybox-static cpio squashfs-tools kmod xz-utils lz4"
 # Guest packages (extracted, never installed). The kernel package is resolved from the
 # linux-image-amd64 metapackage.
 GUEST_PACKAGES="xen-hypervisor-$XEN_VERSION-amd64 xen-utils-$XEN_VERSION xen-utils-common xenstore-utils \
 libxenmisc$XEN_VERSION libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenstore4 \
 libxentoollog1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
 # Kernel modules each domain loads (modprobe --show-depends adds their dependencies, in order).
-DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback virtio_pci virtio_blk squashfs overlay"
-DOMU_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront squashfs overlay"
+DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs virtio_pci virtio_blk squashfs overlay"
+DOMU_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 
 mkdir -p "$RIG_DIR"
 LOG="$RIG_DIR/build.log"
@@ -161,14 +161,6 @@ busybox_rootfs() {
   echo "root:x:0:0:root:/root:/bin/sh" > "$1/etc/passwd"; echo "root:x:0:" > "$1/etc/group"
 }
 
-# domU initramfs: busybox + modules + init. Everything else (node, xenstore tools, the project)
-# comes from two read-only disks dom0 exports to it (the system image and the job disk).
-step "building the domU initramfs"
-DOMU_ROOT="$STAGE/domu-root"
-busybox_rootfs "$DOMU_ROOT"
-add_modules "$DOMU_ROOT" $DOMU_MODULES
-install -m 755 "$HERE/image/domu-init" "$DOMU_ROOT/init"
-
 # System image (squashfs, on a virtio disk in dom0 and exported to the domU as xvda): node, the
 # Xen toolstack and libraries, the domU kernel + initramfs, the rig's guest scripts.
 step "building the system image"
@@ -189,10 +181,25 @@ for lib in $(dpkg -L libc6 libstdc++6 libgcc-s1 | grep -E '^/(usr/)?lib/x86_64-l
   cp -Ln "$lib" "$SYS/usr/lib/x86_64-linux-gnu/"
 done
 cp "$ROOT/etc/xen/xl.conf" "$SYS/etc/xen/"
-for script in start-toolstack domu block-hotplug mount-job; do install -m 755 "$HERE/image/$script" "$SYS/opt/xenipc/bin/xenipc-$script"; done
+for script in start-toolstack domu mount-job; do install -m 755 "$HERE/image/$script" "$SYS/opt/xenipc/bin/xenipc-$script"; done
 cp "$IMAGES.new/vmlinux" "$SYS/opt/xenipc/domu/vmlinux"
-make_cpio "$DOMU_ROOT" "$SYS/opt/xenipc/domu/initramfs.cpio"
 quietly mksquashfs "$SYS" "$IMAGES.new/sys.squashfs" -noappend -comp lz4 -all-root -quiet || fail "mksquashfs failed"
+
+# domU initramfs, first part: busybox + modules + init + the system image's /usr (node, xenstore
+# tools, libraries). run-in-xen.sh appends the job + project as a second archive. Everything the
+# domU has comes in its ramdisk: disks exported by dom0's blkback (virtio underneath) corrupted
+# dom0's memory under TCG (page cache garbage, segfaults) as soon as the domU read from them.
+# LZ4 (legacy format, as the kernel wants it): fast to inflate under TCG, and libxenguest
+# passes it on untouched (it would gunzip a gzip ramdisk itself, slowly).
+step "building the domU initramfs"
+DOMU_ROOT="$STAGE/domu-root"
+busybox_rootfs "$DOMU_ROOT"
+add_modules "$DOMU_ROOT" $DOMU_MODULES
+install -m 755 "$HERE/image/domu-init" "$DOMU_ROOT/init"
+cp -a "$SYS/usr" "$DOMU_ROOT/usr"
+ln -s usr/lib "$DOMU_ROOT/lib"; ln -s usr/lib64 "$DOMU_ROOT/lib64"; ln -s bin "$DOMU_ROOT/sbin"
+make_cpio "$DOMU_ROOT" "$STAGE/domu-base.cpio"
+lz4 -l -q -f "$STAGE/domu-base.cpio" "$IMAGES.new/domu-base.cpio.lz4" || fail "lz4 failed"
 
 # dom0 initramfs: busybox + modules + init; it mounts the system image from its virtio disk.
 step "building the dom0 initramfs"
@@ -208,7 +215,7 @@ make_cpio "$DOM0_ROOT" "$IMAGES.new/dom0.cpio"
   echo "node $NODE_BIN $("$NODE_BIN" --version)"
   echo "busybox $(/bin/busybox | head -1)"
   qemu-system-x86_64 --version | head -1
-  (cd "$IMAGES.new" && ls -l xen vmlinux dom0.cpio sys.squashfs)
+  (cd "$IMAGES.new" && ls -l xen vmlinux dom0.cpio sys.squashfs domu-base.cpio.lz4)
 } > "$IMAGES.new/manifest.txt"
 echo "$IMAGES_KEY" > "$IMAGES.new/.key"
 rm -rf "$IMAGES.old"; [ -d "$IMAGES" ] && mv "$IMAGES" "$IMAGES.old"

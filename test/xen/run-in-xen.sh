@@ -58,6 +58,17 @@ printf '%s\n' "$*" > "$JOB/cmd"
   printf 'export XENIPC_PROJECT=%q XENIPC_PROJECT_NAME=%q\n' "$PROJECT" "$(basename "$PROJECT")"
   for kv in "${ENV_VARS[@]}"; do printf 'export %q\n' "$kv"; done
 } > "$JOB/env"
+# The domU's ramdisk: the rig's base (busybox, node, xenstore tools) + the job and the project,
+# as a second LZ4 cpio archive (the kernel unpacks both).
+if [ -n "$DOMU_CMD" ]; then
+  mkdir -p "$RUN/domu-stage/opt/job" && cp -a "$JOB" "$RUN/domu-stage/opt/job/"
+  project_parents() { local p=${PROJECT#/}; while p=$(dirname "$p") && [ "$p" != . ]; do echo "$p"; done | sort; }
+  { (cd "$RUN/domu-stage" && find opt | cpio -o -H newc -R 0:0 --quiet)
+    (cd / && { project_parents; find "${PROJECT#/}" -path "${PROJECT#/}/.git" -prune -o -print; } | cpio -o -H newc -R 0:0 --quiet); } \
+    | lz4 -l -q > "$RUN/domu-job.cpio.lz4" || { echo "run-in-xen: cannot pack the domU's ramdisk" >&2; exit 125; }
+  cat "$IMAGES/domu-base.cpio.lz4" "$RUN/domu-job.cpio.lz4" > "$JOB/domu-ramdisk"
+  rm -rf "$RUN/domu-stage" "$RUN/domu-job.cpio.lz4"
+fi
 # The job disk: a squashfs with xenipc-job/ and the project (uncompressed: nothing to inflate
 # under TCG; ~0.2 s to make here). Symlinks (pnpm's node_modules) are kept as they are; they all
 # point inside the tree.
@@ -73,9 +84,12 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=${XENIPC_DOM0_MEM:-1536}M,max:${
 XEN_ARGS+=" dom0_max_vcpus=2 noreboot bootscrub=0 serial_tx_buffer=1M loglvl=all guest_loglvl=all"
 DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1"
 [ "$VERBOSE" = 1 ] || DOM0_ARGS+=" quiet"
-QEMU=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi
-  # SMAP makes the PV dom0 fault in Xen's create_bounce_frame under TCG; KVM is not usable here.
-  -cpu max,-smap -smp 2 -m "${XENIPC_QEMU_MEM:-3072}"
+QEMU=(qemu-system-x86_64 -machine pc -accel "${XENIPC_QEMU_ACCEL:-tcg,thread=multi}"
+  # -smap: with SMAP the PV dom0 faults in Xen's create_bounce_frame under TCG.
+  # -xsave: with XSAVE (so AVX in glibc/V8), dom0 processes read garbage file contents, segfault
+  # and abort in malloc as soon as a domU runs next to dom0 (register state corrupted across
+  # domain switches under TCG); without it, runs are clean. KVM is not usable on this machine.
+  -cpu "${XENIPC_QEMU_CPU:-max,-smap,-xsave}" -smp 2 -m "${XENIPC_QEMU_MEM:-3072}"
   -nographic -no-reboot -monitor none -serial stdio
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -kernel "$IMAGES/xen" -append "$XEN_ARGS"

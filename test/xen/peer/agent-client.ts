@@ -1,0 +1,97 @@
+/**
+ * dom0 side of the peer agent (see agent-protocol.ts): sends requests to the agent in the domU
+ * through xenstore and waits for the answers.
+ */
+import type { DomId } from '@xenipc/core';
+import { agentDir, type AgentError, type AgentOp, type AgentOps, type AgentResponse } from './agent-protocol.js';
+import { XsCliWatch, xsRm, xsTryRead, xsWrite } from './xenstore-cli.js';
+
+/** The domU the rig started for the suite (run-suite.sh), or undefined outside the rig. */
+export function peerDomid(): DomId | undefined {
+  const value = process.env.XENIPC_PEER_DOMID;
+  return value ? Number(value) : undefined;
+}
+
+/** A failure the agent reported; `code` is the errno name when there was one. */
+export class AgentOpError extends Error {
+  readonly code: string | undefined;
+  readonly syscall: string | undefined;
+
+  constructor(op: AgentOp, error: AgentError) {
+    super(`peer agent: ${op} failed: ${error.message}`);
+    this.name = 'AgentOpError';
+    this.code = error.code;
+    this.syscall = error.syscall;
+  }
+}
+
+interface Pending {
+  op: AgentOp;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class PeerAgent {
+  readonly domid: DomId;
+  readonly #dir: string;
+  readonly #pending = new Map<string, Pending>();
+  readonly #watch: XsCliWatch;
+  #next = 0;
+
+  private constructor(domid: DomId) {
+    this.domid = domid;
+    this.#dir = agentDir(domid);
+    this.#watch = new XsCliWatch(`${this.#dir}/res`, (path) => void this.#onResponse(path));
+  }
+
+  /** Waits (up to timeoutMs: the domU boots and starts node under TCG meanwhile) for the agent. */
+  static async connect(domid: DomId, timeoutMs = 180_000): Promise<PeerAgent> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await xsTryRead(`${agentDir(domid)}/ready`)) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no peer agent in domain ${domid} after ${timeoutMs} ms (see the domU console)`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return new PeerAgent(domid);
+  }
+
+  call<K extends AgentOp>(op: K, args: AgentOps[K]['args'], timeoutMs = 60_000): Promise<AgentOps[K]['result']> {
+    const id = `${process.pid}-${++this.#next}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`peer agent: no answer to ${op} (${id}) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { op, resolve: resolve as (value: unknown) => void, reject, timer });
+      xsWrite(`${this.#dir}/req/${id}`, JSON.stringify({ op, args })).catch((err: Error) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(err);
+      });
+    });
+  }
+
+  async #onResponse(path: string): Promise<void> {
+    const id = path.slice(`${this.#dir}/res/`.length);
+    const pending = this.#pending.get(id);
+    if (!path.startsWith(`${this.#dir}/res/`) || pending === undefined) return;
+    const text = await xsTryRead(path);
+    if (text === undefined || !this.#pending.has(id)) return;   // not written yet, or already taken
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    void xsRm(path).catch(() => undefined);
+    const response = JSON.parse(text) as AgentResponse;
+    if (response.ok) pending.resolve(response.result);
+    else pending.reject(new AgentOpError(pending.op, response.error));
+  }
+
+  close(): void {
+    this.#watch.close();
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`peer agent client closed with ${pending.op} (${id}) pending`));
+    }
+    this.#pending.clear();
+  }
+}
+

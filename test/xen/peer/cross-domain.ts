@@ -1,0 +1,37 @@
+/**
+ * The two ends of a cross-domain test: in this process (dom0) the real backend, in the rig's domU
+ * the peer agent. Test files open one per file (beforeAll) and close it afterwards.
+ */
+import { existsSync } from 'node:fs';
+import type { DomId, XenBackend } from '@xenipc/core';
+import { PeerAgent, peerDomid } from './agent-client.js';
+import { openRealBackend } from './open-real-backend.js';
+
+/** True inside a Xen domain (the rig); the Xen test files skip elsewhere. */
+export const runningInXen = existsSync('/proc/xen/capabilities');
+
+export interface CrossDomain {
+  /** The domU's domid. */
+  peer: DomId;
+  agent: PeerAgent;
+  /** dom0's own real backend. */
+  backend: XenBackend;
+}
+
+export async function openCrossDomain(): Promise<CrossDomain> {
+  const peer = peerDomid();
+  if (peer === undefined) throw new Error('XENIPC_PEER_DOMID is not set: no peer domU (run through `pnpm test:xen`)');
+  const agent = await PeerAgent.connect(peer);
+  try {
+    return { peer, agent, backend: await openRealBackend() };
+  } catch (err) {
+    agent.close();
+    throw err;
+  }
+}
+
+export async function closeCrossDomain(ends: CrossDomain | undefined): Promise<void> {
+  ends?.agent.close();
+  await ends?.backend.close();
+}
+
