@@ -6,7 +6,7 @@ import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer } from '.
 
 let nextPort = 1;
 
-async function channelPeers(): Promise<{ client: RpcPeer; server: RpcPeer; serverChannel: MessageChannel; clientChannel: MessageChannel }> {
+async function channelPeers(serverOptions: ConstructorParameters<typeof RpcPeer>[1] = {}): Promise<{ client: RpcPeer; server: RpcPeer; serverChannel: MessageChannel; clientChannel: MessageChannel }> {
   const host = createLoopbackHost();
   const port = `rpc-${nextPort++}`;
   const [serverEnd, clientEnd] = await Promise.all([
@@ -14,7 +14,7 @@ async function channelPeers(): Promise<{ client: RpcPeer; server: RpcPeer; serve
     VchanClient.connect(host.domain(2), { peer: 1, port }),
   ]);
   const serverChannel = new MessageChannel(serverEnd);
-  const server = new RpcPeer(new ChannelTransport(serverChannel));
+  const server = new RpcPeer(new ChannelTransport(serverChannel), serverOptions);
   const clientChannel = new MessageChannel(clientEnd);
   const client = new RpcPeer(new ChannelTransport(clientChannel));
   return { client, server, serverChannel, clientChannel };
@@ -65,6 +65,21 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
     clientChannel.trySend(Uint8Array.of(0x93, 0x01));
     await expect(client.call('echo', 'after garbage')).resolves.toBe('after garbage');
     expect(server.stats.notMsgpack).toBe(2);
+    client.close();
+  });
+
+  it('pauses the channel when the request queue is full (no Overloaded), and every call completes', async () => {
+    const { client, server } = await channelPeers({ maxConcurrentHandlers: 4, maxQueuedRequests: 8 });
+    let maxQueued = 0;
+    server.register('later', (i: number) => new Promise((resolve) => {
+      maxQueued = Math.max(maxQueued, server.queuedRequests);
+      setTimeout(() => resolve(i), 1);
+    }));
+    const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => client.call<number>('later', i)));
+    expect(results.every((r, i) => r === i)).toBe(true);
+    expect(server.stats.pauses).toBeGreaterThan(0);
+    expect(server.stats.overloaded).toBe(0);
+    expect(maxQueued).toBeLessThanOrEqual(8);
     client.close();
   });
 });

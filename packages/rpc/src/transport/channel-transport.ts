@@ -11,9 +11,13 @@
  * channel's own queue at one entry keeps a burst of many thousand calls linear.
  * send() returns false while more than highWaterMessages wait.
  *
- * Pausing: a MessageChannel delivers to listeners without a pause switch, so pause() here only
- * records the state; the RpcPeer's bounded request queue then sheds excess requests with
- * Overloaded errors instead of growing (see RpcPeerOptions.maxQueuedRequests).
+ * Pausing uses MessageChannel.pause()/resume(): while paused, what the peer sends stays in the
+ * ring, so once the ring is full the peer's sends wait (backpressure all the way to the caller).
+ *
+ * Replies written while the channel is delivering (a synchronous handler's response) are
+ * published at once with flush(): the channel re-checks and may spin-wait for more input right
+ * after delivering, before its end-of-task publish would run, and the caller would otherwise
+ * not see the reply until the spin ends.
  *
  * Ending: the channel's close reason becomes the connection's ('peer-crashed' when the peer
  * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'). The channel
@@ -47,6 +51,8 @@ export class ChannelTransport implements RpcTransport {
   private outbox: Uint8Array[] = [];
   private outboxHead = 0;
   private waitingForDrain = false;
+  /** Inside onMessage: sends are replies the peer is waiting for (see the file comment). */
+  private delivering = false;
   private ended = false;
 
   constructor(private readonly channel: MessageChannel, options: ChannelTransportOptions = {}) {
@@ -69,7 +75,10 @@ export class ChannelTransport implements RpcTransport {
     if (this.ended) return false;
     if (this.outboxHead === this.outbox.length) {
       try {
-        if (this.channel.trySend(message)) return true;
+        if (this.channel.trySend(message)) {
+          if (this.delivering) this.channel.flush();
+          return true;
+        }
       } catch {
         // ChannelClosedError: the 'close' event ends the connection
         return false;
@@ -129,10 +138,12 @@ export class ChannelTransport implements RpcTransport {
   };
 
   pause(): void {
-    // see the file comment: a MessageChannel cannot be paused from here; the peer sheds load
+    this.channel.pause();
   }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.ended) this.channel.resume();
+  }
 
   close(): void {
     if (this.ended) return;
@@ -141,7 +152,13 @@ export class ChannelTransport implements RpcTransport {
   }
 
   private readonly onMessage = (message: Uint8Array): void => {
-    if (!this.ended) this.delivery!.deliver(message);
+    if (this.ended) return;
+    this.delivering = true;
+    try {
+      this.delivery!.deliver(message);
+    } finally {
+      this.delivering = false;
+    }
   };
 
   private readonly onClose = (reason: string): void => {
