@@ -44,6 +44,9 @@ export function ioctlContext(device: XenDeviceName, path: string, syscall: strin
     syscall,
     path,
     explain: (code) => {
+      if (syscall === 'IOCTL_EVTCHN_RESTRICT_DOMID' && code === 'EACCES') {
+        return `cannot ${what}: this evtchn fd is already restricted to a domain (the restriction is set once per fd)`;
+      }
       if (code === 'EACCES' || code === 'EPERM') {
         const restricted = device === 'evtchn' ? ', or this fd was restricted to another domain (IOCTL_EVTCHN_RESTRICT_DOMID)' : '';
         return `cannot ${what}: permission denied by ${path} (${syscall}); run as root${restricted}`;

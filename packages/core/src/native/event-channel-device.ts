@@ -12,7 +12,7 @@
  */
 import { checkDomid, checkPort, checkU32 } from '../backend/validate-args.js';
 import type { DomId, EvtchnPort } from '../backend/xen-backend.js';
-import type { XenError } from '../xen-error.js';
+import { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
 import { callNative, toXenError } from './native-error.js';
 import { PendingPortPoller } from './pending-port-poller.js';
@@ -92,10 +92,16 @@ export class EventChannelDevice extends XenDevice {
     this.#call('IOCTL_EVTCHN_RESET', 'reset the pending-event ring', () => this.addon.evtchnReset(fd));
   }
 
-  /** IOCTL_EVTCHN_RESTRICT_DOMID: this fd may from now on only bind interdomain ports of `domid` (irreversible). */
+  /**
+   * IOCTL_EVTCHN_RESTRICT_DOMID: this fd may from now on only bind ports of `domid`
+   * (irreversible; once per fd, a second call gives EACCES). The kernel refuses domain 0.
+   */
   restrictDomid(domid: DomId): void {
     const syscall = 'IOCTL_EVTCHN_RESTRICT_DOMID';
     checkDomid(domid, syscall);
+    if (domid === 0) {
+      throw new XenError({ code: 'EINVAL', syscall, path: this.path, message: 'an evtchn fd cannot be restricted to domain 0 (the kernel accepts domains 1 and up)' });
+    }
     const fd = this.fd;
     this.#call(syscall, `restrict this fd to domain ${domid}`, () => this.addon.evtchnRestrictDomid(fd, domid));
   }

@@ -121,6 +121,7 @@ describe('argument validation happens before the syscall (EINVAL, not ENOTTY)', 
     ['evtchn: notify port 0', () => evtchn.notify(0)],
     ['evtchn: unbind non-integer', () => evtchn.unbind(1.5)],
     ['evtchn: restrict bad domid', () => evtchn.restrictDomid(70000)],
+    ['evtchn: restrict to domain 0 (the kernel refuses it)', () => evtchn.restrictDomid(0)],
     ['evtchn: virq not u32', () => evtchn.bindVirq(-1)],
   ];
 
