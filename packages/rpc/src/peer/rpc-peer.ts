@@ -29,7 +29,7 @@ const MAX_MSGID = 0xffffffff;
 /** msgid used internally to mark a queued notification (no response). */
 const NO_RESPONSE = -1;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers receive decoded wire values
+// `any`: a handler declares the parameter types it expects; the wire gives no static types
 export type RpcHandler = (...params: any[]) => unknown;
 
 export interface RpcPeerOptions {
@@ -122,6 +122,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const sink: RpcTransportSink = {
       message: (buf, start, end) => this.receive(buf, start, end),
       malformed: (kind, detail) => this.reportMalformed(kind, detail),
+      // nothing waits for drain: reading is never paused for our own output (README, Backpressure)
       drain: () => {},
       closed: (reason, cause) => this.onClosed(reason, cause),
     };
