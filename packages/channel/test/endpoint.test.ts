@@ -215,6 +215,15 @@ describe('vchan endpoint on the loopback host', () => {
     host.assertCleanedUp();
   });
 
+  it('a client finding the entry of a server whose process died fails at once instead of hanging', async () => {
+    const host = createLoopbackHost();
+    await VchanServer.listen(host.domain(1), { peer: 2, port: 'stale', waitForClient: false });
+    host.crash(1); // the entry stays: a killed process cannot remove it
+    await expect(VchanClient.connect(host.domain(2), { peer: 1, port: 'stale', timeoutMs: 5000 })).rejects.toMatchObject({ name: 'XenError' });
+    await host.domain(0).xenstore.rm('/local/domain/1/data/vchan/2/stale');
+    host.assertCleanedUp();
+  });
+
   it('validates options', async () => {
     const host = createLoopbackHost();
     await expect(VchanServer.listen(host.domain(1), { peer: 2, port: 'a/b' })).rejects.toThrow(TypeError);
