@@ -7,7 +7,7 @@ export { ConnectionClosedError } from './errors/connection-closed-error.js';
 export { RpcTimeoutError } from './errors/rpc-timeout-error.js';
 export { RpcErrorNames } from './errors/rpc-error-names.js';
 export type { WireError } from './wire/wire-error.js';
-export type { RpcTransport, RpcTransportSink, CloseReason, MalformedKind } from './transport/rpc-transport.js';
+export type { RpcTransport, RpcTransportSink, RpcCloseReason, MalformedKind } from './transport/rpc-transport.js';
 export { StreamTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './transport/stream-transport.js';
 export type { StreamTransportOptions } from './transport/stream-transport.js';
 export { MemoryTransport, createMemoryTransportPair } from './transport/memory-transport.js';

@@ -1,4 +1,4 @@
-import type { CloseReason } from '../transport/rpc-transport.js';
+import type { RpcCloseReason } from '../transport/rpc-transport.js';
 
 /**
  * Rejects every call that was pending when the connection ended, and every call made afterwards.
@@ -10,7 +10,7 @@ import type { CloseReason } from '../transport/rpc-transport.js';
 export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';
 
-  constructor(readonly reason: CloseReason, options?: { cause?: unknown }) {
+  constructor(readonly reason: RpcCloseReason, options?: { cause?: unknown }) {
     super(`RPC connection closed: ${reason}`, options);
   }
 }

@@ -15,7 +15,7 @@ import type { Packr, Unpackr } from 'msgpackr';
 import { ConnectionClosedError } from '../errors/connection-closed-error.js';
 import { RpcErrorNames } from '../errors/rpc-error-names.js';
 import { RpcTimeoutError } from '../errors/rpc-timeout-error.js';
-import type { CloseReason, MalformedKind, RpcTransport, RpcTransportSink } from '../transport/rpc-transport.js';
+import type { RpcCloseReason, MalformedKind, RpcTransport, RpcTransportSink } from '../transport/rpc-transport.js';
 import { createWirePackr, createWireUnpackr } from '../wire/msgpack-codec.js';
 import { remoteErrorFromWire, wireErrorFrom, type WireError } from '../wire/wire-error.js';
 import { RequestQueue } from './request-queue.js';
@@ -134,7 +134,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     return this.closeError !== undefined;
   }
 
-  get closeReason(): CloseReason | undefined {
+  get closeReason(): RpcCloseReason | undefined {
     return this.closeError?.reason;
   }
 
@@ -557,7 +557,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   // ---- close ------------------------------------------------------------------------------------
 
-  private onClosed(reason: CloseReason, cause?: Error): void {
+  private onClosed(reason: RpcCloseReason, cause?: Error): void {
     if (this.closeError) return;
     const error = new ConnectionClosedError(reason, cause ? { cause } : undefined);
     this.closeError = error;

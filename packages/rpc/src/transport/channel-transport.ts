@@ -23,10 +23,10 @@
  * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'). The channel
  * delivers everything the peer committed before 'close', so responses sent before a crash resolve.
  */
-import type { MessageChannel } from '@xenipc/channel';
+import type { CloseReason as ChannelCloseReason, MessageChannel } from '@xenipc/channel';
 import { FrameDelivery } from './frame-delivery.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './stream-transport.js';
-import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
+import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
 export interface ChannelTransportOptions {
   /** Largest message accepted or sent (default and maximum: the channel's maxMessageSize). */
@@ -161,11 +161,12 @@ export class ChannelTransport implements RpcTransport {
     }
   };
 
-  private readonly onClose = (reason: string): void => {
-    this.end(reason as CloseReason);
+  private readonly onClose = (reason: ChannelCloseReason): void => {
+    // every channel reason is also a connection reason, with the same meaning
+    this.end(reason);
   };
 
-  private end(reason: CloseReason): void {
+  private end(reason: RpcCloseReason): void {
     if (this.ended) return;
     this.ended = true;
     this.channel.off('message', this.onMessage);

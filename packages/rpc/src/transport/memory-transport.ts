@@ -5,7 +5,7 @@
  */
 import { FrameDelivery } from './frame-delivery.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-transport.js';
-import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
+import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
 export class MemoryTransport implements RpcTransport {
   readonly maxMessageBytes: number;
@@ -62,13 +62,13 @@ export class MemoryTransport implements RpcTransport {
     this.endBoth('closed', 'peer-crashed');
   }
 
-  private endBoth(local: CloseReason, remote: CloseReason): void {
+  private endBoth(local: RpcCloseReason, remote: RpcCloseReason): void {
     if (this.ended) return;
     this.end(local);
     this.other.end(remote);
   }
 
-  private end(reason: CloseReason): void {
+  private end(reason: RpcCloseReason): void {
     if (this.ended) return;
     this.ended = true;
     this.inbox = [];

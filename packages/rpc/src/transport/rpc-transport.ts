@@ -9,7 +9,7 @@
  */
 
 /** Why a connection ended. */
-export type CloseReason =
+export type RpcCloseReason =
   | 'closed' // this side called close()
   | 'peer-closed' // the other side closed cleanly (stream end, channel closed)
   | 'peer-crashed' // the channel reported the peer process died without closing
@@ -34,7 +34,7 @@ export interface RpcTransportSink {
   /** The transport can take more after `send` returned false. */
   drain(): void;
   /** The connection ended (called once). */
-  closed(reason: CloseReason, cause?: Error): void;
+  closed(reason: RpcCloseReason, cause?: Error): void;
 }
 
 export interface RpcTransport {

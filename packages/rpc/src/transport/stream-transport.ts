@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { StreamFramer } from './stream-framer.js';
-import type { CloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
+import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
 export interface StreamTransportOptions {
   /** Largest message accepted, in bytes (default 16 MiB). */
@@ -120,7 +120,7 @@ export class StreamTransport implements RpcTransport {
     if (!belowMark) this.waitingForDrain = true;
   }
 
-  private end(reason: CloseReason, cause?: Error): void {
+  private end(reason: RpcCloseReason, cause?: Error): void {
     if (this.ended) return;
     this.ended = true;
     this.batch = [];
