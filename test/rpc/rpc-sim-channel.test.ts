@@ -29,7 +29,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await (backend as { close?: () => Promise<void> }).close?.();
+  await backend?.close();
   await host?.close();
   rmSync(dir, { recursive: true, force: true });
 });
