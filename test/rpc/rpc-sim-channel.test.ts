@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { joinSimulatedHost, startSimulatedHost, type SimulatedHost, type XenBackend } from '@xenipc/core';
+import { getSimLedger, joinSimulatedHost, startSimulatedHost, type SimulatedHost, type XenBackend } from '@xenipc/core';
 import { MessageChannel, VchanClient } from '@xenipc/channel';
 import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer, RpcTimeoutError } from '@xenipc/rpc';
 import { spawnTs } from '../support/spawn-domain.js';
@@ -24,8 +24,18 @@ beforeAll(async () => {
   backend = await joinSimulatedHost({ dir, autoStart: false });
 }, 60_000);
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // every channel this side used was released (grants, mappings, ports) once its peer closed
+  const deadline = Date.now() + 3000;
+  let live: unknown[] = [];
+  do {
+    const ledger = await getSimLedger(dir);
+    live = ledger.domains.filter((d) => d.domid === backend.domid && d.grants + d.mappings + d.ports > 0);
+    if (live.length === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < deadline);
+  expect(live).toEqual([]);
 });
 
 afterAll(async () => {
