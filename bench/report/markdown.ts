@@ -15,7 +15,8 @@ export function renderMarkdown(report: BenchReport, tables: readonly Table[], ch
       .join('; ')}`,
     '',
     'How to read: see bench/README.md. Every xenipc cell and every baseline cell is a median over',
-    'interleaved runs taken in one session; ratios are ratios of those medians.',
+    'interleaved runs taken in one session; ratios are ratios of those medians. What limits xenipc',
+    'where a target is missed: bench/ANALYSIS.md.',
     '',
   ];
   if (chartFile !== undefined) lines.push(`![throughput vs message size](${chartFile})`, '');
