@@ -11,6 +11,3 @@ export { PendingPortPoller, PORTS_PER_READ, type PendingPortHandlers } from './p
 export { MAX_GRANT_COPY_SEGMENTS, type GrantCopyEnd, type GrantCopySegment } from './grant-copy.js';
 export type { UnmapNotifyRequest } from './unmap-notify-args.js';
 export * from './uapi-constants.js';
-// The real XenBackend lives in ../xen; re-exported here because core's index.ts re-exports this
-// module (the lead may move this line to index.ts as `export * from './xen/index.js'`).
-export * from '../xen/index.js';
