@@ -33,9 +33,16 @@ interface Watch {
 }
 
 interface Transaction {
+  /** The transaction's private copy: its reads see the store as it started, plus its own changes. */
   view: XsTree;
-  /** Generation of every path the transaction depended on, as first seen. */
-  accessed: Map<string, number>;
+  /**
+   * The store as the transaction started, never changed. Conflicts are judged against it: the
+   * view cannot say, because the transaction's own writes (creating a directory, removing a
+   * subtree) change the view's nodes and generations.
+   */
+  start: XsTree;
+  /** Every path the transaction depended on. */
+  accessed: Set<string>;
   /** The transaction's changes, replayed on the live tree at commit. */
   changes: Array<(server: XenStoreServer) => void>;
 }
@@ -243,10 +250,8 @@ export class XenStoreServer {
         const id = connection.nextTransactionId;
         connection.nextTransactionId = id >= 0xffff_fffe ? 1 : id + 1;
         const view = this.tree.snapshot();
-        const transaction: Transaction = { view, accessed: new Map(), changes: [] };
-        view.recordAccess = (path, generation) => {
-          if (!transaction.accessed.has(path)) transaction.accessed.set(path, generation);
-        };
+        const transaction: Transaction = { view, start: this.tree.snapshot(), accessed: new Set(), changes: [] };
+        view.recordAccess = (path) => transaction.accessed.add(path);
         connection.transactions.set(id, transaction);
         return nulTerminated(String(id));
       }
@@ -313,9 +318,13 @@ export class XenStoreServer {
     }
   }
 
+  /**
+   * EAGAIN when any path the transaction depended on is not as it was when the transaction
+   * started (changed, created or removed since); otherwise its changes are replayed, firing watches.
+   */
   #commit(transaction: Transaction): void {
-    for (const [path, generation] of transaction.accessed) {
-      if (this.tree.generationOf(path) !== generation) throw new XsStoreError('EAGAIN');
+    for (const path of transaction.accessed) {
+      if (this.tree.generationOf(path) !== transaction.start.generationOf(path)) throw new XsStoreError('EAGAIN');
     }
     for (const change of transaction.changes) change(this);
   }

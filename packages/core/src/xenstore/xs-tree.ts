@@ -7,7 +7,9 @@
  *   (EACCES otherwise, so paths cannot be probed);
  * - creating a node needs write access to its nearest existing ancestor; new nodes inherit their
  *   parent's permissions, owned by the creating domain when it is unprivileged.
- * Every change bumps the node's generation; transactions compare generations to find conflicts.
+ * Every change bumps the node's generation (from one counter per tree, so a node that is removed
+ * and created again never gets its old generation back); transactions compare generations to find
+ * conflicts.
  */
 import type { DomId, XsPermission, XsPermissionKind } from '../backend/xen-backend.js';
 import { allowsRead, allowsWrite } from './xs-permissions.js';
@@ -34,8 +36,13 @@ export interface XsNode {
   generation: number;
 }
 
-/** Called with every absolute path an operation looks at and the generation it saw (-1: absent). */
-export type XsAccessRecorder = (path: string, generation: number) => void;
+/**
+ * Called with every absolute path an operation depends on: each node it looks up (also a missing
+ * one), the nearest existing ancestor a creation changes, every node of a subtree an RM takes away.
+ * The recorder judges conflicts by the path's state when the transaction started, never by what
+ * the transaction's own view holds now (the view changes as the transaction writes).
+ */
+export type XsAccessRecorder = (path: string) => void;
 
 export function permissionFor(node: XsNode, caller: XsCaller): XsPermissionKind {
   if (caller.privileged) return 'both';
@@ -73,7 +80,7 @@ export class XsTree {
       node = node.children.get(name);
       if (node === undefined) break;
     }
-    this.recordAccess?.(path, node?.generation ?? -1);
+    this.recordAccess?.(path);
     return node;
   }
 
@@ -136,6 +143,9 @@ export class XsTree {
       throw new XsStoreError(this.#missingError(caller, path));
     }
     if (!allowsWrite(permissionFor(node, caller))) throw new XsStoreError('EACCES');
+    // A change outside the transaction to anything it deletes is a conflict (C xenstored's
+    // delete_node marks every removed node accessed), not an update the commit silently drops.
+    if (this.recordAccess !== undefined) this.#recordSubtree(path, node, this.recordAccess);
     const name = pathComponents(path).at(-1) ?? '';
     parent?.children.delete(name);
     if (parent !== undefined) parent.generation = ++this.#generation;
@@ -159,6 +169,11 @@ export class XsTree {
     node.value = value;
     node.perms = perms.map((p) => ({ ...p }));
     node.generation = ++this.#generation;
+  }
+
+  #recordSubtree(path: string, node: XsNode, record: XsAccessRecorder): void {
+    record(path);
+    for (const [name, child] of node.children) this.#recordSubtree(path === '/' ? `/${name}` : `${path}/${name}`, child, record);
   }
 
   #readable(caller: XsCaller, path: string): XsNode {
@@ -190,7 +205,7 @@ export class XsTree {
       node = child;
     }
     // The ancestor's list of children changes: a transaction creating here depends on it.
-    this.recordAccess?.(`/${names.slice(0, index).join('/')}`, node.generation);
+    this.recordAccess?.(`/${names.slice(0, index).join('/')}`);
     if (!allowsWrite(permissionFor(node, caller))) throw new XsStoreError('EACCES');
     for (; index < names.length; index++) {
       const perms = node.perms.map((p) => ({ ...p }));

@@ -132,6 +132,128 @@ export function describeXenStoreBehaviour(label: string, open: () => Promise<Xen
       expect(await a.read(`${base}/counter`)).toBe('111');
     });
 
+    it('a transaction writing two keys under a directory it created commits on the first attempt', async () => {
+      // The vchan rendezvous shape: ring-ref and event-channel under a new .../vchan/<peer>/<port>.
+      const a = await fresh();
+      const b = await connect();
+      await a.write(`${base}/existing`, 'e');
+      let attempts = 0;
+      await a.transaction(async (tx) => {
+        attempts++;
+        await a.write(`${base}/vchan/2/5/ring-ref`, '8', tx);
+        await a.write(`${base}/vchan/2/5/event-channel`, '3', tx);
+      });
+      expect(attempts).toBe(1);
+      expect(await b.read(`${base}/vchan/2/5/ring-ref`)).toBe('8');
+      expect(await b.read(`${base}/vchan/2/5/event-channel`)).toBe('3');
+      expect((await b.directory(`${base}/vchan/2/5`)).sort()).toEqual(['event-channel', 'ring-ref']);
+      // Same with an explicit MKDIR of the new directory, a read-back and a listing inside the transaction.
+      const tx = await a.transactionStart();
+      await a.mkdir(`${base}/made/dir`, tx);
+      await a.write(`${base}/made/dir/one`, '1', tx);
+      expect(await a.read(`${base}/made/dir/one`, tx)).toBe('1');
+      await a.write(`${base}/made/dir/two`, '2', tx);
+      expect((await a.directory(`${base}/made/dir`, tx)).sort()).toEqual(['one', 'two']);
+      await a.transactionEnd(tx, true);
+      expect((await b.directory(`${base}/made/dir`)).sort()).toEqual(['one', 'two']);
+    });
+
+    it('inside a transaction, missing parents are created and listings show its own writes; outside sees nothing until commit', async () => {
+      const a = await fresh();
+      const b = await connect();
+      await a.write(`${base}/keep`, 'k');
+      const tx = await a.transactionStart();
+      await a.write(`${base}/p/q/r`, 'deep', tx);
+      expect((await a.directory(base, tx)).sort()).toEqual(['keep', 'p']);
+      expect(await a.directory(`${base}/p`, tx)).toEqual(['q']);
+      expect(await a.read(`${base}/p/q`, tx)).toBe(''); // implicit parents have empty values
+      expect(await rejectionCode(b.read(`${base}/p`))).toBe('ENOENT');
+      expect(await b.directory(base)).toEqual(['keep']);
+      await a.transactionEnd(tx, true);
+      expect(await b.read(`${base}/p/q/r`)).toBe('deep');
+      expect(await b.read(`${base}/p/q`)).toBe('');
+    });
+
+    it('rm of a subtree inside a transaction: gone for the transaction, visible outside until commit, recreatable below', async () => {
+      const a = await fresh();
+      const b = await connect();
+      await a.write(`${base}/t/a`, '1');
+      await a.write(`${base}/t/b/c`, '2');
+      await a.write(`${base}/t/b/d/e`, '3');
+      const tx = await a.transactionStart();
+      await a.rm(`${base}/t/b`, tx);
+      expect(await a.directory(`${base}/t`, tx)).toEqual(['a']);
+      expect(await rejectionCode(a.read(`${base}/t/b/d/e`, tx))).toBe('ENOENT');
+      expect(await b.read(`${base}/t/b/d/e`)).toBe('3');
+      await a.write(`${base}/t/b/c`, 'again', tx); // recreates b with only c below it
+      await a.transactionEnd(tx, true);
+      expect(await b.directory(`${base}/t/b`)).toEqual(['c']);
+      expect(await b.read(`${base}/t/b/c`)).toBe('again');
+      expect(await rejectionCode(b.read(`${base}/t/b/d`))).toBe('ENOENT');
+    });
+
+    it('watches hear a transaction\'s changes only at commit, including removals below the watch; never for an abort', async () => {
+      const a = await fresh();
+      const watcher = await connect();
+      const log = new WatchLog(watcher);
+      await a.write(`${base}/w/old/leaf`, 'x');
+      await watcher.watch(`${base}/w`, 'tree');
+      await watcher.watch(`${base}/w/old/leaf`, 'leaf');
+      await log.next((e) => e.token === 'tree');
+      await log.next((e) => e.token === 'leaf');
+      log.clear();
+      const aborted = await a.transactionStart();
+      await a.write(`${base}/w/discarded`, 'd', aborted);
+      await a.rm(`${base}/w/old`, aborted);
+      await a.transactionEnd(aborted, false);
+      const tx = await a.transactionStart();
+      await a.write(`${base}/w/new/k`, 'n', tx);
+      await a.rm(`${base}/w/old`, tx);
+      await watcher.read(`${base}/w/old/leaf`); // round trips: any (wrong) early event would have arrived
+      await a.read(`${base}/w/old/leaf`);
+      expect(log.events).toEqual([]);
+      await a.transactionEnd(tx, true);
+      await log.next((e) => e.token === 'tree' && e.path === `${base}/w/new/k`);
+      await log.next((e) => e.token === 'tree' && e.path === `${base}/w/old`);
+      await log.next((e) => e.token === 'leaf' && e.path === `${base}/w/old/leaf`);
+      expect(log.events.filter((e) => e.path.includes('discarded'))).toEqual([]);
+      await watcher.unwatch(`${base}/w`, 'tree');
+      await watcher.unwatch(`${base}/w/old/leaf`, 'leaf');
+    });
+
+    it('real conflicts still end in EAGAIN: a directory it created appeared outside, a node it read was removed or created, a node it removed changed', async () => {
+      const a = await fresh();
+      const b = await connect();
+      const created = await a.transactionStart();
+      await a.write(`${base}/new/x`, '1', created);
+      await a.write(`${base}/new/y`, '2', created);
+      await b.write(`${base}/new/z`, 'outside'); // creates new outside the transaction
+      expect(await rejectionCode(a.transactionEnd(created, true))).toBe('EAGAIN');
+      expect(await b.directory(`${base}/new`)).toEqual(['z']);
+
+      await a.write(`${base}/gone/k`, 'v');
+      const readRemoved = await a.transactionStart();
+      expect(await a.read(`${base}/gone/k`, readRemoved)).toBe('v');
+      await a.write(`${base}/flag`, 'f', readRemoved);
+      await b.rm(`${base}/gone`);
+      expect(await rejectionCode(a.transactionEnd(readRemoved, true))).toBe('EAGAIN');
+      expect(await rejectionCode(b.read(`${base}/flag`))).toBe('ENOENT');
+
+      const readMissing = await a.transactionStart();
+      expect(await rejectionCode(a.read(`${base}/later`, readMissing))).toBe('ENOENT');
+      await a.write(`${base}/flag`, 'f', readMissing);
+      await b.write(`${base}/later`, 'appeared');
+      expect(await rejectionCode(a.transactionEnd(readMissing, true))).toBe('EAGAIN');
+      expect(await rejectionCode(b.read(`${base}/flag`))).toBe('ENOENT');
+
+      await a.write(`${base}/sub/deep/k`, 'v');
+      const removing = await a.transactionStart();
+      await a.rm(`${base}/sub`, removing);
+      await b.write(`${base}/sub/deep/k`, 'changed'); // a node the transaction deletes changes outside it
+      expect(await rejectionCode(a.transactionEnd(removing, true))).toBe('EAGAIN');
+      expect(await b.read(`${base}/sub/deep/k`)).toBe('changed');
+    });
+
     it('transaction writes are invisible outside until commit; an abort discards them', async () => {
       const a = await fresh();
       const b = await connect();
