@@ -141,9 +141,14 @@ export function describeXenStoreBehaviour(label: string, open: () => Promise<Xen
       await a.transaction(async (tx) => {
         attempts++;
         await a.write(`${base}/vchan/2/5/ring-ref`, '8', tx);
+        const [owner] = await a.getPerms(`${base}/vchan/2/5/ring-ref`, tx);
+        if (owner === undefined) throw new Error('GET_PERMS returned no owner entry');
+        await a.setPerms(`${base}/vchan/2/5/ring-ref`, [{ domid: owner.domid, perm: 'none' }], tx);
         await a.write(`${base}/vchan/2/5/event-channel`, '3', tx);
+        await a.setPerms(`${base}/vchan/2/5/event-channel`, [{ domid: owner.domid, perm: 'none' }], tx);
       });
       expect(attempts).toBe(1);
+      expect((await b.getPerms(`${base}/vchan/2/5/event-channel`)).map((p) => p.perm)).toEqual(['none']);
       expect(await b.read(`${base}/vchan/2/5/ring-ref`)).toBe('8');
       expect(await b.read(`${base}/vchan/2/5/event-channel`)).toBe('3');
       expect((await b.directory(`${base}/vchan/2/5`)).sort()).toEqual(['event-channel', 'ring-ref']);
