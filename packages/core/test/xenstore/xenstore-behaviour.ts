@@ -226,7 +226,7 @@ export function describeXenStoreBehaviour(label: string, open: () => Promise<Xen
       await watcher.unwatch(`${base}/w/old/leaf`, 'leaf');
     });
 
-    it('real conflicts still end in EAGAIN: a directory it created appeared outside, a node it read was removed or created, a node it removed changed', async () => {
+    it('real conflicts still end in EAGAIN: a node it wrote changed, a directory it created appeared outside, a node it read was removed or created, a node it removed changed', async () => {
       const a = await fresh();
       const b = await connect();
       const created = await a.transactionStart();
@@ -250,6 +250,13 @@ export function describeXenStoreBehaviour(label: string, open: () => Promise<Xen
       await b.write(`${base}/later`, 'appeared');
       expect(await rejectionCode(a.transactionEnd(readMissing, true))).toBe('EAGAIN');
       expect(await rejectionCode(b.read(`${base}/flag`))).toBe('ENOENT');
+
+      await a.write(`${base}/blind`, 'old');
+      const blindWrite = await a.transactionStart();
+      await a.write(`${base}/blind`, 'mine', blindWrite); // written without reading it first
+      await b.write(`${base}/blind`, 'theirs');
+      expect(await rejectionCode(a.transactionEnd(blindWrite, true))).toBe('EAGAIN');
+      expect(await b.read(`${base}/blind`)).toBe('theirs');
 
       await a.write(`${base}/sub/deep/k`, 'v');
       const removing = await a.transactionStart();
