@@ -187,8 +187,7 @@ quietly mksquashfs "$SYS" "$IMAGES.new/sys.squashfs" -noappend -comp lz4 -all-ro
 
 # domU initramfs, first part: busybox + modules + init + the system image's /usr (node, xenstore
 # tools, libraries). run-in-xen.sh appends the job + project as a second archive. Everything the
-# domU has comes in its ramdisk: disks exported by dom0's blkback (virtio underneath) corrupted
-# dom0's memory under TCG (page cache garbage, segfaults) as soon as the domU read from them.
+# domU has comes in its ramdisk, so it needs no disks (no blkback, no hotplug scripts in dom0).
 # LZ4 (legacy format, as the kernel wants it): fast to inflate under TCG, and libxenguest
 # passes it on untouched (it would gunzip a gzip ramdisk itself, slowly).
 step "building the domU initramfs"

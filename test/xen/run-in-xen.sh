@@ -8,7 +8,8 @@
 #
 # Options:
 #   --domu CMD       also start a PV domU running CMD (shell, in the project dir) with node and the
-#                    project; dom0's COMMAND gets XENIPC_DOMU_ID and can use `xenipc-domu wait-ready`,
+#                    project. It is created in the background; in dom0, COMMAND can use
+#                    `xenipc-domu id` (waits, prints its domid), `xenipc-domu wait-ready`,
 #                    `xenipc-domu wait-exit [SECS]` (exit status of CMD), `xenipc-domu log`
 #   --project DIR    the checkout to copy (default: the one holding this script)
 #   --env K=V        environment variable for COMMAND (and CMD); repeatable

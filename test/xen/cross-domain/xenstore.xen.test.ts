@@ -4,7 +4,7 @@
  */
 import { connectXenStore, type XenStore } from '@xenipc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PeerAgent, peerDomid } from '../peer/agent-client.js';
+import { findPeerDomid, PeerAgent } from '../peer/agent-client.js';
 import { runningInXen } from '../peer/cross-domain.js';
 import { xsRead, xsWrite } from '../peer/xenstore-cli.js';
 import { waitUntil } from '../peer/wait-until.js';
@@ -14,9 +14,7 @@ describe.skipIf(!runningInXen)('xenstore client on real xenstored (dom0 socket, 
   let agent: PeerAgent;
   let peer: number;
   beforeAll(async () => {
-    const domid = peerDomid();
-    if (domid === undefined) throw new Error('XENIPC_PEER_DOMID is not set: no peer domU (run through `pnpm test:xen`)');
-    peer = domid;
+    peer = await findPeerDomid();
     xs = await connectXenStore();
     agent = await PeerAgent.connect(peer);
   });

@@ -2,14 +2,25 @@
  * dom0 side of the peer agent (see agent-protocol.ts): sends requests to the agent in the domU
  * through xenstore and waits for the answers.
  */
+import { execFile } from 'node:child_process';
 import type { DomId } from '@xenipc/core';
 import { agentDir, type AgentError, type AgentOp, type AgentOps, type AgentResponse } from './agent-protocol.js';
 import { XsCliWatch, xsRm, xsTryRead, xsWrite } from './xenstore-cli.js';
 
-/** The domU the rig started for the suite (run-suite.sh), or undefined outside the rig. */
-export function peerDomid(): DomId | undefined {
-  const value = process.env.XENIPC_PEER_DOMID;
-  return value ? Number(value) : undefined;
+/**
+ * The domid of the rig's domU (run-suite.sh starts it): XENIPC_PEER_DOMID if set, else asked
+ * from the rig's `xenipc-domu id`, which waits while the domU is still being created.
+ */
+export async function findPeerDomid(): Promise<DomId> {
+  const fromEnv = process.env.XENIPC_PEER_DOMID;
+  if (fromEnv) return Number(fromEnv);
+  const printed = await new Promise<string>((resolve, reject) => {
+    execFile('xenipc-domu', ['id', '300'], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`no peer domU (run through \`pnpm test:xen\`): xenipc-domu id: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+  return Number(printed.trim());
 }
 
 /** A failure the agent reported; `code` is the errno name when there was one. */

@@ -35,6 +35,14 @@ export interface VictimReady {
   port?: EvtchnPort;
 }
 
+export interface ProcessResult {
+  code: number | null;
+  signal: string | null;
+  /** The last 1500 characters of each. */
+  stdout: string;
+  stderr: string;
+}
+
 export interface AgentOps {
   hello: { args: Record<string, never>; result: { domid: DomId; pid: number } };
   share: { args: { peer: DomId; pages: number; writable?: boolean; seed?: number }; result: { handle: Handle; refs: GrantRef[] } };
@@ -59,6 +67,18 @@ export interface AgentOps {
   /** Start a victim process in the domU; resolves with what it set up. */
   spawnVictim: { args: VictimPlan; result: { handle: Handle; ready: VictimReady } };
   killVictim: { args: { handle: Handle; signal: NodeJS.Signals }; result: { signal: string | null } };
+  /** Up to 1024 bytes of a region, as hex. */
+  readBytes: { args: { handle: Handle; offset: number; length: number }; result: { hex: string } };
+  writeBytes: { args: { handle: Handle; offset: number; hex: string }; result: null };
+  /**
+   * Run a program in the domU (e.g. libxenvchan's vchan-socket-proxy). `stdin` is written at
+   * once; stdin then stays open for stdinOpenMs (default 0: closed at once).
+   */
+  startProcess: { args: { command: string; args: string[]; stdin?: string; stdinOpenMs?: number }; result: { handle: Handle; pid: number } };
+  /** Resolves once the process's stdout contains `text`; fails after timeoutMs (with its output). */
+  awaitProcessOutput: { args: { handle: Handle; text: string; timeoutMs: number }; result: { stdout: string } };
+  /** Waits for the process to end (SIGKILL after timeoutMs); its status and the tail of its output. */
+  processResult: { args: { handle: Handle; timeoutMs: number }; result: ProcessResult };
   /** @xenipc/core's xenstore client in the domU (over /dev/xen/xenbus). */
   xsClientWrite: { args: { path: string; value: string }; result: { transport: string } };
   xsClientRead: { args: { path: string }; result: { value: string } };

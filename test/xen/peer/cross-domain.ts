@@ -3,9 +3,8 @@
  * the peer agent. Test files open one per file (beforeAll) and close it afterwards.
  */
 import { existsSync } from 'node:fs';
-import type { DomId, XenBackend } from '@xenipc/core';
-import { PeerAgent, peerDomid } from './agent-client.js';
-import { openRealBackend } from './open-real-backend.js';
+import { openXenBackend, type DomId, type XenBackend } from '@xenipc/core';
+import { findPeerDomid, PeerAgent } from './agent-client.js';
 
 /** True inside a Xen domain (the rig); the Xen test files skip elsewhere. */
 export const runningInXen = existsSync('/proc/xen/capabilities');
@@ -19,11 +18,10 @@ export interface CrossDomain {
 }
 
 export async function openCrossDomain(): Promise<CrossDomain> {
-  const peer = peerDomid();
-  if (peer === undefined) throw new Error('XENIPC_PEER_DOMID is not set: no peer domU (run through `pnpm test:xen`)');
+  const peer = await findPeerDomid();
   const agent = await PeerAgent.connect(peer);
   try {
-    return { peer, agent, backend: await openRealBackend() };
+    return { peer, agent, backend: await openXenBackend() };
   } catch (err) {
     agent.close();
     throw err;

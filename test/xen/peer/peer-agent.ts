@@ -4,18 +4,22 @@
  * concurrently; each answers once.
  */
 import type { EventChannel, ForeignMapping, GrantedPages, XenBackend, XenStore } from '@xenipc/core';
-import { connectXenStore, XENSTORED_SOCKET_PATH } from '@xenipc/core';
+import { connectXenStore, openXenBackend, XENSTORED_SOCKET_PATH } from '@xenipc/core';
 import { existsSync } from 'node:fs';
+import { AgentProcess } from './agent-process.js';
 import { agentDir, type AgentError, type AgentOp, type AgentOps, type AgentRequest, type AgentResponse, type Handle } from './agent-protocol.js';
 import { fillPattern, firstPatternMismatch } from './byte-pattern.js';
 import { EventCounter } from './event-counter.js';
-import { openRealBackend } from './open-real-backend.js';
 import { startVictim, type Victim } from './victim-process.js';
 import { waitUntil } from './wait-until.js';
 import { XsCliWatch, xsList, xsRm, xsTryRead, xsWrite } from './xenstore-cli.js';
 
 type Region = GrantedPages | ForeignMapping;
-type Resource = { kind: 'region'; region: Region } | { kind: 'channel'; counter: EventCounter } | { kind: 'victim'; victim: Victim };
+type Resource =
+  | { kind: 'region'; region: Region }
+  | { kind: 'channel'; counter: EventCounter }
+  | { kind: 'victim'; victim: Victim }
+  | { kind: 'process'; process: AgentProcess };
 
 const domid = Number(process.env.XENIPC_DOMID ?? (await xsTryRead('domid')));
 const dir = agentDir(domid);
@@ -25,7 +29,7 @@ let backendPromise: Promise<XenBackend> | undefined;
 let xenstorePromise: Promise<XenStore> | undefined;
 
 function backend(): Promise<XenBackend> {
-  backendPromise ??= openRealBackend();
+  backendPromise ??= openXenBackend();
   return backendPromise;
 }
 function xenstore(): Promise<XenStore> {
@@ -98,6 +102,7 @@ const handlers: { [K in AgentOp]: (args: AgentOps[K]['args']) => Promise<AgentOp
     if (found?.kind === 'region') found.region.close();
     else if (found?.kind === 'channel') found.counter.channel.close();
     else if (found?.kind === 'victim') found.victim.child.kill('SIGKILL');
+    else if (found?.kind === 'process') found.process.child.kill('SIGKILL');
     return null;
   },
   spawnVictim: async (plan) => {
@@ -109,6 +114,24 @@ const handlers: { [K in AgentOp]: (args: AgentOps[K]['args']) => Promise<AgentOp
     resources.delete(handle);
     victim.child.kill(signal);
     return { signal: await victim.exited };
+  },
+  readBytes: async ({ handle, offset, length }) => {
+    if (length > 1024) throw new RangeError(`readBytes: at most 1024 bytes, not ${length}`);
+    return { hex: Buffer.from(bytesOf(handle).subarray(offset, offset + length)).toString('hex') };
+  },
+  writeBytes: async ({ handle, offset, hex }) => {
+    bytesOf(handle).set(Buffer.from(hex, 'hex'), offset);
+    return null;
+  },
+  startProcess: async ({ command, args, stdin, stdinOpenMs }) => {
+    const program = new AgentProcess(command, args, stdin, stdinOpenMs ?? 0);
+    return { handle: remember({ kind: 'process', process: program }), pid: program.child.pid ?? -1 };
+  },
+  awaitProcessOutput: async ({ handle, text, timeoutMs }) => ({ stdout: await resource(handle, 'process').process.awaitOutput(text, timeoutMs) }),
+  processResult: async ({ handle, timeoutMs }) => {
+    const { process: program } = resource(handle, 'process');
+    resources.delete(handle);
+    return program.result(timeoutMs);
   },
   xsClientWrite: async ({ path, value }) => {
     const xs = await xenstore();

@@ -6,13 +6,13 @@
  * Usage: node --conditions=xenipc-source --import tsx unmap-victim.ts '<VictimPlan JSON>'
  * Prints one VictimReady JSON line on stdout once set up, then sleeps.
  */
+import { openXenBackend } from '@xenipc/core';
 import type { VictimPlan, VictimReady } from './agent-protocol.js';
-import { openRealBackend } from './open-real-backend.js';
 
 const VICTIM_MARK = 0xa5;
 
 const plan = JSON.parse(process.argv[2] ?? '') as VictimPlan;
-const backend = await openRealBackend();
+const backend = await openXenBackend();
 const ready: VictimReady = { pid: process.pid };
 if (plan.role === 'mapper') {
   const mapping = await backend.map(plan.peer, plan.refs, { writable: true });
