@@ -67,6 +67,9 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private pumping = false;
   private pumpAgain = false;
   private yieldScheduled = false;
+  private spinScheduled = false;
+  /** trySend() calls that put a message in the ring (tells pump() whether we replied). */
+  private sendCount = 0;
   private flushScheduled = false;
   private unpublished = false;
   private unpublishedBytes = 0;
@@ -121,6 +124,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     }
     producer.putU32(message.length);
     producer.copyIn(message, 0, message.length);
+    this.sendCount++;
     this.unpublishedBytes += HEADER_BYTES + message.length;
     // A long run of trySend() publishes every quarter ring or so, so the reader works in
     // parallel instead of waiting for the whole ring (one index store each time).
@@ -226,6 +230,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     if (this.finished) return;
     this.pumping = true;
     const ep = this.endpoint;
+    const sendsBefore = this.sendCount;
+    let delivered = false;
     try {
       let rounds = 0;
       for (; rounds < MAX_ROUNDS_PER_WAKE; rounds++) {
@@ -238,8 +244,21 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           continue;
         }
         if (this.paused()) return;
-        if (progressed || this.pumpAgain) continue;
-        if (ep.spin(() => ep.consumer.available() > 0)) continue;
+        if (progressed || this.pumpAgain) {
+          delivered ||= progressed;
+          continue;
+        }
+        // Publish replies trySend() wrote during delivery before waiting: the peer cannot answer
+        // what it cannot see.
+        this.flush();
+        if (ep.spinEnabled) {
+          // A receiver that wrote nothing back during delivery (an RPC caller whose next call
+          // runs in a promise continuation, a stream consumer) would spin before it sends what
+          // the peer is to answer: wait until the continuations have run (setImmediate comes
+          // after every microtask and nextTick), then spin.
+          if (delivered && this.sendCount === sendsBefore) return this.spinLater();
+          if (ep.spin(this.readable)) continue;
+        }
         if (ep.armReadable()) continue;
         return;
       }
@@ -255,6 +274,20 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.pumping = false;
     }
   }
+
+  private readonly readable = (): boolean => this.endpoint.consumer.available() > 0;
+
+  /** Pump again (spinning allowed) once this task's continuations have run. */
+  private spinLater(): void {
+    if (this.spinScheduled) return;
+    this.spinScheduled = true;
+    setImmediate(this.scheduledSpin);
+  }
+
+  private readonly scheduledSpin = (): void => {
+    this.spinScheduled = false;
+    this.pump();
+  };
 
   private paused(): boolean {
     if (this.pausedByUser) return true;

@@ -155,6 +155,11 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     );
   }
 
+  /** True if waits spin before sleeping (spinMicros > 0). */
+  get spinEnabled(): boolean {
+    return this.spinMs > 0;
+  }
+
   /** Our local event-channel port. */
   get localPort(): EvtchnPort {
     return this.evtchn.localPort;

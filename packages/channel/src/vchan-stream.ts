@@ -37,6 +37,7 @@ export class VchanStream extends Duplex {
   /** Push what is readable until the consumer says stop; otherwise wait for the peer. */
   private pull(): void {
     const ep = this.endpoint;
+    let pushed = false;
     for (;;) {
       if (this.ended || this.destroyed) return;
       const n = Math.min(ep.dataReady, this.readChunkSize);
@@ -44,17 +45,25 @@ export class VchanStream extends Duplex {
         if (ep.eof) return this.finishReading();
         if (this.waitingRead) return;
         this.waitingRead = true;
-        void ep.waitReadable().then(() => {
-          this.waitingRead = false;
-          this.pull();
-        });
+        // waitReadable() may spin: not before the consumer has handled what we just pushed
+        // (its reply is written on a later tick; spinning first would only delay it).
+        if (pushed && ep.spinEnabled) setImmediate(this.waitThenPull);
+        else this.waitThenPull();
         return;
       }
       const chunk = Buffer.allocUnsafe(n);
       ep.read(chunk);
+      pushed = true;
       if (!this.push(chunk)) return;
     }
   }
+
+  private readonly waitThenPull = (): void => {
+    void this.endpoint.waitReadable().then(() => {
+      this.waitingRead = false;
+      this.pull();
+    });
+  };
 
   private finishReading(): void {
     if (this.ended) return;

@@ -12,7 +12,7 @@ export interface Pair {
 
 let nextPort = 1;
 
-export async function loopbackPair(sizes: { readSize?: number; writeSize?: number } = {}): Promise<Pair> {
+export async function loopbackPair(sizes: { readSize?: number; writeSize?: number; spinMicros?: number } = {}): Promise<Pair> {
   const host = createLoopbackHost();
   const serverBackend = host.domain(1);
   const clientBackend = host.domain(2);
