@@ -8,7 +8,7 @@ import { formatBytes } from './units.js';
 const WIDTH = 760;
 const HEIGHT = 440;
 const MARGIN = { left: 70, right: 190, top: 40, bottom: 50 };
-const COLORS = ['#d62728', '#ff7f0e', '#1f77b4', '#2ca02c', '#7f7f7f', '#bcbd22'];
+const COLORS = ['#d62728', '#ff7f0e', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f', '#bcbd22'];
 
 interface Series {
   name: string;
