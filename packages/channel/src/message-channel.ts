@@ -18,7 +18,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
-import { MessageSlab } from './message-slab.js';
+import { MessageSlab, ON_HEAP_MAX } from './message-slab.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
 export interface MessageChannelOptions {
@@ -122,8 +122,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.flush();
       return false;
     }
-    producer.putU32(message.length);
-    producer.copyIn(message, 0, message.length);
+    producer.putFrame(message);
     this.sendCount++;
     this.unpublishedBytes += HEADER_BYTES + message.length;
     // A long run of trySend() publishes every quarter ring or so, so the reader works in
@@ -341,8 +340,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           this.partialOffset = 0;
           continue;
         }
-        message = this.slab.allocate(len);
-        consumer.copyOut(message, 0, len);
+        if (len <= ON_HEAP_MAX) message = consumer.takeCopy(len);
+        else {
+          message = this.slab.allocate(len);
+          consumer.copyOut(message, 0, len);
+        }
         avail -= len;
         consumedSincePublish += HEADER_BYTES + len;
       } else {

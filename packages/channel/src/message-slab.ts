@@ -8,7 +8,8 @@
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MAX_MESSAGE = 4096;
-const ON_HEAP_MAX = 64;
+/** Up to this size a message is a plain V8-heap Uint8Array (cheapest to allocate). */
+export const ON_HEAP_MAX = 64;
 
 export class MessageSlab {
   private slab = new ArrayBuffer(SLAB_BYTES);

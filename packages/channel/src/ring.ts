@@ -27,6 +27,8 @@ function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: num
 abstract class RingSide {
   readonly size: number;
   protected readonly mask: number;
+  /** For little-endian u32 frame headers that do not straddle the ring's end (one access, not four). */
+  protected readonly view: DataView;
 
   constructor(
     protected readonly words: Int32Array,
@@ -39,6 +41,7 @@ abstract class RingSide {
   ) {
     this.size = data.length;
     this.mask = data.length - 1;
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Committed-but-unconsumed bytes per the current indexes (0 if the indexes are insane). */
@@ -73,13 +76,30 @@ export class RingConsumer extends RingSide {
     this.cons = (this.cons + n) >>> 0;
   }
 
+  /**
+   * A fresh copy of the next n bytes (n <= available()). Where they do not wrap, one native
+   * slice(): for small n that is a single V8-heap allocation plus copy, cheaper than new + loop.
+   */
+  takeCopy(n: number): Uint8Array {
+    const pos = this.cons & this.mask;
+    if (pos + n <= this.size) {
+      this.cons = (this.cons + n) >>> 0;
+      return this.data.slice(pos, pos + n);
+    }
+    const out = new Uint8Array(n);
+    this.copyOut(out, 0, n);
+    return out;
+  }
+
   /** Little-endian u32 from the next 4 bytes (4 <= available()), copied out before use. */
   takeU32(): number {
-    const d = this.data;
-    const m = this.mask;
     const c = this.cons;
-    const v = (d[c & m] as number) | ((d[(c + 1) & m] as number) << 8) | ((d[(c + 2) & m] as number) << 16) | ((d[(c + 3) & m] as number) << 24);
+    const m = this.mask;
+    const pos = c & m;
     this.cons = (c + 4) >>> 0;
+    if (pos <= this.size - 4) return this.view.getUint32(pos, true);
+    const d = this.data;
+    const v = (d[pos] as number) | ((d[(c + 1) & m] as number) << 8) | ((d[(c + 2) & m] as number) << 16) | ((d[(c + 3) & m] as number) << 24);
     return v >>> 0;
   }
 
@@ -129,6 +149,30 @@ export class RingProducer extends RingSide {
     if (n > first) copyBytes(src, srcOff + first, this.data, 0, n - first);
     this.prod = (this.prod + n) >>> 0;
     this.knownSpace = this.knownSpace > n ? this.knownSpace - n : 0;
+  }
+
+  /**
+   * A frame: u32 little-endian length, then the bytes (4 + src.length <= space(), and
+   * <= size). One index computation for both; the header is one DataView store unless it wraps.
+   */
+  putFrame(src: Uint8Array): void {
+    const n = src.length;
+    const p = this.prod;
+    const pos = p & this.mask;
+    if (pos + 4 + n > this.size) {
+      this.putU32(n);
+      this.copyIn(src, 0, n);
+      return;
+    }
+    this.view.setUint32(pos, n, true);
+    const d = this.data;
+    if (n <= LOOP_COPY_MAX) {
+      const at = pos + 4;
+      for (let i = 0; i < n; i++) d[at + i] = src[i] as number;
+    } else d.set(src, pos + 4);
+    const total = n + 4;
+    this.prod = (p + total) >>> 0;
+    this.knownSpace = this.knownSpace > total ? this.knownSpace - total : 0;
   }
 
   putU32(v: number): void {
