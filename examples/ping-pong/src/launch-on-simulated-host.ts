@@ -28,7 +28,7 @@ function sharedArgs(options: PingPongOptions, simDir: string): string[] {
     '--warmup', String(options.warmup),
     '--size', String(options.size),
     '--ring-size', String(options.ringSize),
-    '--spin', String(options.spinMicros),
+    ...(options.spinMicros === undefined ? [] : ['--spin', String(options.spinMicros)]),
     '--window', String(options.window),
     '--phases', options.phases.join(','),
     '--connect-timeout', String(options.connectTimeoutMs),

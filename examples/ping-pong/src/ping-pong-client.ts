@@ -2,6 +2,7 @@
  * The client domain: connects to each phase's channel of the server domain, measures, closes,
  * and prints the report on stdout (progress goes to stderr).
  */
+import { DEFAULT_SPIN_MICROS } from '@xenipc/channel';
 import { chooseBackend, connectChannel, openBackend } from '@xenipc/cli';
 import { runChannelPhase } from './channel-phase.js';
 import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
@@ -18,10 +19,11 @@ export async function runClient(options: PingPongOptions): Promise<number> {
   try {
     const phases: PhaseResult[] = [];
     let ringSize = options.ringSize;
+    const spin = options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros };
     for (const phase of options.phases) {
       const endpoint = await connectChannel(
         backend,
-        { peer, port: phasePort(options.port, phase), spinMicros: options.spinMicros },
+        { peer, port: phasePort(options.port, phase), ...spin },
         stop.signal,
         options.connectTimeoutMs,
       );
@@ -43,7 +45,7 @@ export async function runClient(options: PingPongOptions): Promise<number> {
         size: options.size,
         count: options.count,
         warmup: options.warmup,
-        spinMicros: options.spinMicros,
+        spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
         window: options.window,
       },
       phases,

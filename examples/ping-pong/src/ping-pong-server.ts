@@ -19,8 +19,9 @@ export async function runServer(options: PingPongOptions): Promise<number> {
     process.stderr.write(`server: ${describeBackend(backend, choice)}; serving domain ${peer}\n`);
     // Publish every phase's channel up front: the client may connect to each as soon as it likes.
     const servers: VchanServer[] = [];
+    const spin = options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros };
     for (const phase of options.phases) {
-      servers.push(await publishChannel(backend, { peer, port: phasePort(options.port, phase), ringSize: options.ringSize, spinMicros: options.spinMicros }));
+      servers.push(await publishChannel(backend, { peer, port: phasePort(options.port, phase), ringSize: options.ringSize, ...spin }));
     }
     process.send?.({ ready: true });
     for (const [index, phase] of options.phases.entries()) {
