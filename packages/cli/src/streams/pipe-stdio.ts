@@ -1,6 +1,7 @@
 /**
  * netcat's loop for one channel: stdin -> channel, channel -> stdout.
- * - EOF on stdin ends the channel's write side (the peer reads to the end, then sees EOF);
+ * - EOF on stdin ends the channel once what we wrote is in it: vchan has no half-close, so this
+ *   closes the whole channel (the peer still reads every byte, then sees EOF);
  * - the peer closing ends our reading: everything received is flushed to stdout, and we are done;
  * - a channel error (peer died, host gone) rejects.
  */
