@@ -18,7 +18,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
-import { MessageSlab, ON_HEAP_MAX } from './message-slab.js';
+import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
 export interface MessageChannelOptions {
@@ -336,7 +336,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           return false;
         }
         if (len > avail) {
-          this.partial = new Uint8Array(len);
+          // Not zeroed: it is delivered only once every byte came from the ring.
+          this.partial = uninitializedBytes(len);
           this.partialOffset = 0;
           continue;
         }
