@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ConnectionClosedError, MemoryTransport, RpcPeer, StreamTransport, createMemoryTransportPair, type ProtocolErrorEvent,
 } from '../src/index.js';
-import { handEncode, type HandValue } from './hand-msgpack.js';
+import { handEncode } from './hand-msgpack.js';
 import { unixSocketPair } from './socket-pair.js';
 
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -54,11 +54,10 @@ describe('bad input over a message transport (message dropped, connection kept)'
     const server = new RpcPeer(serverSide);
     let received: Record<string, unknown> | undefined;
     server.register('take', (v: Record<string, unknown>) => { received = v; return Object.keys(v); });
-    const evil: HandValue = { __proto__: { polluted: 'yes' }, constructor: { prototype: { polluted: 'yes' } }, ok: 1 };
     // build the frame by hand: a literal with a __proto__ key would not survive a JS object
     const frame = [0x94, 0x00, 0x05, ...handEncode('take'), 0x91, 0x83,
       ...handEncode('__proto__'), ...handEncode({ polluted: 'yes' }),
-      ...handEncode('constructor'), ...handEncode((evil as Record<string, HandValue>).constructor!),
+      ...handEncode('constructor'), ...handEncode({ prototype: { polluted: 'yes' } }),
       ...handEncode('ok'), 0x01];
     clientSide.send(Uint8Array.from(frame));
     await tick();
