@@ -421,9 +421,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /** Close the channel (and its endpoint). Pending sends fail with ChannelClosedError('closed'). */
   close(): Promise<void> {
+    // What trySend() put in the ring is committed: publish it before the goodbye (flush() does
+    // nothing once the channel has ended).
+    this.flush();
     if (this.endReason === undefined) this.endReason = 'closed';
     for (const item of this.sendQueue.splice(0)) item.reject(new ChannelClosedError('closed'));
-    this.flush();
     const released = this.endpoint.close();
     this.finish();
     return released;

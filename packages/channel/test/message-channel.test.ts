@@ -63,6 +63,19 @@ describe('MessageChannel on the loopback host', () => {
     host.assertCleanedUp();
   });
 
+  it('close() right after trySend(): the peer still gets every message trySend() accepted', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
+    const tx = new MessageChannel(client);
+    let received = 0;
+    const rx = new MessageChannel(server, { onMessage: () => received++ });
+    let accepted = 0;
+    while (accepted < 50 && tx.trySend(new Uint8Array(8))) accepted++;
+    await tx.close(); // same task: nothing published yet by the end-of-task flush
+    expect(await rx.closed()).toBe('peer-closed');
+    expect(received).toBe(accepted);
+    host.assertCleanedUp();
+  });
+
   it('trySend refuses what does not fit and queues behind pending sends', async () => {
     const { host, server, client } = await loopbackPair({ readSize: 1024, writeSize: 2048 });
     const tx = new MessageChannel(client);
