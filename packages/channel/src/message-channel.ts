@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
+import { FrameBuffer } from './frame-buffer.js';
 import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
@@ -27,6 +28,13 @@ export interface MessageChannelOptions {
   maxMessageSize?: number;
   /** Called for each received message, before any 'message' listener or iterator. */
   onMessage?: (message: Uint8Array) => void;
+  /**
+   * Zero-allocation receive, instead of onMessage / 'message' / the iterator: called for each
+   * received message with `bytes.subarray(start, end)` being it. `bytes` is the channel's private
+   * copy (never the shared ring), valid ONLY until the callback returns: decode in place or copy.
+   * Received bytes are copied out of the ring in bulk, one copy for many messages.
+   */
+  onFrame?: (bytes: Uint8Array, start: number, end: number) => void;
   /** Messages buffered for the async iterator before reading pauses; default 1024. */
   receiveQueueLimit?: number;
 }
@@ -60,6 +68,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   readonly maxMessageSize: number;
   private readonly endpoint: VchanEndpoint;
   private readonly onMessage: ((message: Uint8Array) => void) | undefined;
+  private readonly onFrame: ((bytes: Uint8Array, start: number, end: number) => void) | undefined;
+  private readonly frames: FrameBuffer | undefined;
   private readonly queueLimit: number;
 
   private endReason: CloseReason | undefined;
@@ -94,6 +104,9 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     this.maxMessageSize = max;
     this.endpoint = endpoint;
     this.onMessage = options.onMessage;
+    this.onFrame = options.onFrame;
+    if (this.onFrame !== undefined && this.onMessage !== undefined) throw new TypeError('MessageChannel takes onMessage or onFrame, not both');
+    this.frames = this.onFrame === undefined ? undefined : new FrameBuffer(Math.max(endpoint.readRingSize, 4096));
     this.queueLimit = Math.max(1, options.receiveQueueLimit ?? 1024);
     this.sendPublishEvery = publishInterval(endpoint.writeRingSize);
     this.receivePublishEvery = publishInterval(endpoint.readRingSize);
@@ -290,7 +303,12 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   private paused(): boolean {
     if (this.pausedByUser) return true;
-    return this.onMessage === undefined && this.listenerCount('message') === 0 && this.received.length - this.receivedHead >= this.queueLimit;
+    return (
+      this.onMessage === undefined &&
+      this.onFrame === undefined &&
+      this.listenerCount('message') === 0 &&
+      this.received.length - this.receivedHead >= this.queueLimit
+    );
   }
 
   /**
@@ -315,6 +333,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /** Take every complete frame available (one load of prod); returns whether anything moved. */
   private drainOnce(): boolean {
+    if (this.frames !== undefined) return this.drainFrames(this.frames);
     const ep = this.endpoint;
     if (this.finished || ep.eof) return false;
     const consumer = ep.consumer;
@@ -368,6 +387,48 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       }
     }
     if (moved) consumer.publish();
+    return moved;
+  }
+
+  /** onFrame mode: copy what the ring holds into private memory, then deliver its whole frames. */
+  private drainFrames(frames: FrameBuffer): boolean {
+    const ep = this.endpoint;
+    if (this.finished) return false;
+    let moved = false;
+    if (!this.pausedByUser && !ep.eof) {
+      const consumer = ep.consumer;
+      const avail = consumer.available();
+      if (avail > 0 && frames.fill(consumer, avail) > 0) {
+        consumer.publish();
+        moved = true;
+      }
+    }
+    const onFrame = this.onFrame as (bytes: Uint8Array, start: number, end: number) => void;
+    while (!this.pausedByUser) {
+      const len = frames.nextLength();
+      if (len < 0) break;
+      if (len > this.maxMessageSize) {
+        this.protocolError(`the peer announced a ${len}-byte message; maxMessageSize is ${this.maxMessageSize}`);
+        return false;
+      }
+      const start = frames.start + HEADER_BYTES;
+      const end = start + len;
+      if (end > frames.end) {
+        frames.reserve(HEADER_BYTES + len);
+        break;
+      }
+      // Consumed before the callback: it may pause, close, or re-enter through resume().
+      frames.start = end;
+      moved = true;
+      try {
+        onFrame(frames.bytes, start, end);
+      } catch (err) {
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+      if (this.finished) return true;
+    }
     return moved;
   }
 

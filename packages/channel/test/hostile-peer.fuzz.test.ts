@@ -47,10 +47,21 @@ for (const victimRole of ['server', 'client'] as const) {
         const internals = pair.server as unknown as Internals;
         const pages = [new Uint8Array(internals.parts.control.buffer), ...internals.parts.ringPages.map((p) => new Uint8Array(p.buffer))];
         const control = pages[0] as Uint8Array;
-        const rx = new MessageChannel(victim, { maxMessageSize: MAX_MESSAGE, onMessage: (m) => {
-          expect(m.length).toBeLessThanOrEqual(MAX_MESSAGE);
-          delivered++;
-        } });
+        // Half the pairs receive with onMessage (a copy per message), half with onFrame (bulk copy
+        // into a private buffer, frames cut there): both must respect maxMessageSize.
+        const frameBufferBound = 2 * Math.max(4096, victim.readRingSize, MAX_MESSAGE + 4);
+        const rx = next() % 2 === 0
+          ? new MessageChannel(victim, { maxMessageSize: MAX_MESSAGE, onMessage: (m) => {
+            expect(m.length).toBeLessThanOrEqual(MAX_MESSAGE);
+            delivered++;
+          } })
+          : new MessageChannel(victim, { maxMessageSize: MAX_MESSAGE, onFrame: (bytes, start, end) => {
+            expect(end - start).toBeLessThanOrEqual(MAX_MESSAGE);
+            expect(start).toBeGreaterThanOrEqual(4);
+            expect(end).toBeLessThanOrEqual(bytes.length);
+            expect(bytes.length).toBeLessThanOrEqual(frameBufferBound);
+            delivered++;
+          } });
         const tx = new MessageChannel(honest, { maxMessageSize: MAX_MESSAGE, onMessage: () => undefined });
         const buf = new Uint8Array(3000);
         const payload = new Uint8Array(300);

@@ -8,8 +8,10 @@
  * the time spent inside trySend()/send() calls. A cross-process pair can at best overlap the
  * two halves.
  *
- *   node --conditions=xenipc-source --import tsx packages/channel/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps]
- *   e.g. ... message-cost.ts 16,64,1024,65536 65536 300 5
+ *   node --conditions=xenipc-source --import tsx packages/channel/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps] [message|frame]
+ *   e.g. ... message-cost.ts 16,64,1024,65536 65536 300 5 frame
+ * The last argument picks the receive API: onMessage (a Uint8Array per message, default) or
+ * onFrame (zero-allocation views of a private bulk copy).
  *
  * Prints the median of `reps` windows per size.
  */
@@ -20,6 +22,7 @@ const sizes = (process.argv[2] ?? '16,64,256,1024,4096,65536').split(',').map(Nu
 const ringBytes = Number(process.argv[3] ?? 65536);
 const windowMs = Number(process.argv[4] ?? 300);
 const reps = Number(process.argv[5] ?? 5);
+const mode = process.argv[6] === 'frame' ? 'frame' : 'message';
 
 interface Sample {
   totalNs: number;
@@ -36,12 +39,20 @@ async function measure(size: number, ms: number): Promise<Sample> {
   let target = -1;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const rx = new MessageChannel(server, {
-    onMessage: (m) => {
-      if (m.length !== size) throw new Error(`got ${m.length} bytes`);
-      if (++received === target) done();
-    },
-  });
+  const rx =
+    mode === 'frame'
+      ? new MessageChannel(server, {
+          onFrame: (_bytes, start, end) => {
+            if (end - start !== size) throw new Error(`got ${end - start} bytes`);
+            if (++received === target) done();
+          },
+        })
+      : new MessageChannel(server, {
+          onMessage: (m) => {
+            if (m.length !== size) throw new Error(`got ${m.length} bytes`);
+            if (++received === target) done();
+          },
+        });
   const tx = new MessageChannel(client);
   const payload = new Uint8Array(size).fill(7);
   let sent = 0;
@@ -74,7 +85,7 @@ async function measure(size: number, ms: number): Promise<Sample> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 for (const size of sizes) await measure(size, 50); // JIT warm-up
-console.log(`ring ${ringBytes} B, ${reps} x ${windowMs} ms, median`);
+console.log(`ring ${ringBytes} B, ${reps} x ${windowMs} ms, median, receive with on${mode === 'frame' ? 'Frame' : 'Message'}`);
 console.log('size      total ns/msg  send ns/msg     MB/s (total)');
 for (const size of sizes) {
   const samples: Sample[] = [];

@@ -1,0 +1,127 @@
+/** MessageChannel's zero-allocation receive: onFrame(bytes, start, end) over a private bulk copy. */
+import { describe, expect, it } from 'vitest';
+import { MessageChannel } from '@xenipc/channel';
+import { loopbackPair, nextTurn, patternBytes } from './loopback-pair.js';
+
+function checksum(data: Uint8Array, start = 0, end = data.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
+  return h >>> 0;
+}
+
+describe('MessageChannel onFrame', () => {
+  for (const [ring, sizes] of [
+    [1024, [0, 1, 16, 1019, 1020, 1021, 4000, 100_000, 3]],
+    [65536, [0, 16, 65532, 65533, 200_000, 64, 7]],
+  ] as const) {
+    it(`delivers small, ring-sized and larger-than-ring frames intact and in order (ring ${ring})`, async () => {
+      const { host, server, client } = await loopbackPair({ readSize: ring, writeSize: ring });
+      const tx = new MessageChannel(client);
+      const messages = sizes.flatMap((size, i) => [patternBytes(i + 1, size), patternBytes(i + 100, size)]);
+      const got: Array<[number, number]> = [];
+      let bufferOutsideRing = true;
+      const rx = new MessageChannel(server, {
+        onFrame: (bytes, start, end) => {
+          // never a view of the shared ring: the peer could rewrite it while we parse
+          if (bytes.buffer === (server.consumer as unknown as { data: Uint8Array }).data.buffer) bufferOutsideRing = false;
+          got.push([end - start, checksum(bytes, start, end)]);
+        },
+      });
+      await Promise.all(messages.map((m) => tx.send(m)));
+      while (got.length < messages.length) await nextTurn();
+      expect(got).toEqual(messages.map((m) => [m.length, checksum(m)]));
+      expect(bufferOutsideRing).toBe(true);
+      await tx.close();
+      expect(await rx.closed()).toBe('peer-closed');
+      host.assertCleanedUp();
+    });
+  }
+
+  it('many small frames per wake-up, then everything before close(peer-closed)', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
+    const tx = new MessageChannel(client);
+    let next = 0;
+    let bad = 0;
+    const rx = new MessageChannel(server, {
+      onFrame: (bytes, start, end) => {
+        if (end - start !== 5 || new DataView(bytes.buffer, bytes.byteOffset).getUint32(start, true) !== next) bad++;
+        next++;
+      },
+    });
+    const msg = new Uint8Array(5);
+    for (let i = 0; i < 20_000; i++) {
+      new DataView(msg.buffer).setUint32(0, i, true);
+      if (!tx.trySend(msg)) await tx.send(msg);
+    }
+    await tx.close();
+    expect(await rx.closed()).toBe('peer-closed');
+    expect(next).toBe(20_000);
+    expect(bad).toBe(0);
+    host.assertCleanedUp();
+  });
+
+  it('pause() from the start leaves the ring full; resume() delivers all, even after the peer closed', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 1024, writeSize: 1024 });
+    const tx = new MessageChannel(client);
+    const got: number[] = [];
+    const rx = new MessageChannel(server, { onFrame: (bytes, start) => got.push(bytes[start] as number) });
+    rx.pause();
+    let sent = 0;
+    while (tx.trySend(new Uint8Array([sent, 0, 0, 0, 0, 0, 0, 0]))) sent++;
+    tx.flush();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(got).toEqual([]);
+    expect(sent).toBe((1024 / 12) | 0);
+    expect(client.bufferSpace).toBeLessThan(12);
+    await tx.close();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(got).toEqual([]);
+    rx.resume();
+    expect(await rx.closed()).toBe('peer-closed');
+    expect(got).toEqual([...Array(sent).keys()]);
+    host.assertCleanedUp();
+  });
+
+  it('pause() inside the callback stops delivery at that frame; resume() goes on in order', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
+    const tx = new MessageChannel(client);
+    const got: number[] = [];
+    const rx: MessageChannel = new MessageChannel(server, {
+      onFrame: (bytes, start) => {
+        got.push(bytes[start] as number);
+        if (got.length === 10) rx.pause();
+      },
+    });
+    for (let i = 0; i < 100; i++) expect(tx.trySend(new Uint8Array([i]))).toBe(true);
+    tx.flush();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(got).toEqual([...Array(10).keys()]);
+    rx.resume();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(got).toEqual([...Array(100).keys()]);
+    await tx.close();
+    expect(await rx.closed()).toBe('peer-closed');
+    host.assertCleanedUp();
+  });
+
+  it('a frame over maxMessageSize is a protocol error (nothing allocated for it)', async () => {
+    const { host, server, client } = await loopbackPair();
+    const tx = new MessageChannel(client);
+    let frames = 0;
+    const rx = new MessageChannel(server, { maxMessageSize: 100, onFrame: () => frames++ });
+    await tx.send(new Uint8Array(100));
+    await tx.send(new Uint8Array(101));
+    expect(await rx.closed()).toBe('protocol-error');
+    expect(frames).toBe(1);
+    expect(await tx.closed()).toBe('peer-closed');
+    await tx.close();
+    host.assertCleanedUp();
+  });
+
+  it('takes onMessage or onFrame, not both', async () => {
+    const { host, server, client } = await loopbackPair();
+    expect(() => new MessageChannel(server, { onMessage: () => undefined, onFrame: () => undefined })).toThrow(TypeError);
+    await Promise.all([server.close(), client.close()]);
+    host.assertCleanedUp();
+  });
+});
