@@ -18,7 +18,8 @@
 #                    domu-console.log, and whatever COMMAND writes to $XENIPC_OUT
 #   --verbose        stream the whole serial console (Xen, kernels), not only COMMAND's output
 # Environment: XENIPC_RIG_DIR (default /tmp/xenipc-rig), XENIPC_RIG_TIMINGS=1 (boot stage timings
-# on stderr), XENIPC_QEMU_MEM (MB, default 3072), XENIPC_DOM0_MEM (MB, default 1536).
+# on stderr), XENIPC_QEMU_MEM (MB, default 3072), XENIPC_DOM0_MEM (MB, default 1536),
+# XENIPC_QEMU_CPU (default max,-smap,-xsave: see the comment at -cpu), XENIPC_QEMU_ACCEL.
 # Exit status: COMMAND's; 124 timeout; 125 the rig failed (no status from dom0).
 # The serial console, with host timestamps: $XENIPC_RIG_DIR/runs/<id>/serial.log (last 5 runs kept).
 set -uo pipefail
@@ -28,7 +29,7 @@ RIG_DIR=$(realpath -m "${XENIPC_RIG_DIR:-/tmp/xenipc-rig}")
 PROJECT=$(cd "$HERE/../.." && pwd)
 DOMU_CMD= TIMEOUT=600 OUT_DIR= VERBOSE=0
 ENV_VARS=()
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --domu) DOMU_CMD=$2; shift 2 ;;
