@@ -29,7 +29,7 @@ RIG_DIR=$(realpath -m "${XENIPC_RIG_DIR:-/tmp/xenipc-rig}")
 PROJECT=$(cd "$HERE/../.." && pwd)
 DOMU_CMD= TIMEOUT=600 OUT_DIR= VERBOSE=0
 ENV_VARS=()
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --domu) DOMU_CMD=$2; shift 2 ;;
