@@ -96,7 +96,10 @@ describe.skipIf(!runningInXen)('vchan dom0 <-> domU (real Xen only; skipped outs
       const t0 = Date.now();
       await agent.call('killVictim', { handle: victim.handle, signal: 'SIGKILL' });
       expect(await closed).toBe('peer-crashed');
-      expect(Date.now() - t0).toBeLessThan(2000); // includes the agent's xenstore round trip
+      // Under QEMU emulation the agent's xenstore round trip (xenstore-* tools started in the domU)
+      // alone takes 1-4 s, so this bound only proves detection does not hang; the 100 ms latency
+      // bound is asserted on the simulated host (test/channel/vchan-sim.test.ts).
+      expect(Date.now() - t0).toBeLessThan(10_000);
       await agent.call('close', { handle: page });
     } finally {
       await server.close();
