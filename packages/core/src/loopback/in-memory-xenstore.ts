@@ -17,6 +17,7 @@ import type {
   XsTransaction,
 } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
+import { runTransaction } from '../xenstore/run-transaction.js';
 
 interface XsNode {
   value: string;
@@ -386,23 +387,8 @@ export class LoopbackXenStore extends EventEmitter<XenStoreEvents> implements Xe
     return this.run('transaction_end', () => this.store.transactionEnd(tx, commit));
   }
 
-  async transaction<T>(fn: (tx: XsTransaction) => Promise<T>, retries = 10): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const tx = await this.transactionStart();
-      let result: T;
-      try {
-        result = await fn(tx);
-      } catch (err) {
-        await this.transactionEnd(tx, false).catch(() => undefined);
-        throw err;
-      }
-      try {
-        await this.transactionEnd(tx, true);
-        return result;
-      } catch (err) {
-        if (!XenError.is(err, 'EAGAIN') || attempt >= retries) throw err;
-      }
-    }
+  transaction<T>(fn: (tx: XsTransaction) => Promise<T>, retries?: number): Promise<T> {
+    return runTransaction(this, fn, retries);
   }
 
   getDomainPath(domid: DomId): Promise<string> {

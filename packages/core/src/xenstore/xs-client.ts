@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import type { DomId, XenStore, XenStoreEvents, XsPermission, XsTransaction } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
+import { runTransaction } from './run-transaction.js';
 import { formatXsPermission, parseXsPermission } from './xs-permissions.js';
 import {
   encodeXsMessage,
@@ -28,9 +29,6 @@ interface PendingRequest {
 const OPERATION_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(XsMessageType).map(([name, value]) => [value, `XS_${name}`]),
 );
-
-/** Default number of attempts transaction() makes after the first EAGAIN. */
-export const XS_TRANSACTION_RETRIES = 10;
 
 export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenStore {
   readonly #stream: Duplex;
@@ -109,23 +107,8 @@ export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenS
     await this.#request(XsMessageType.TRANSACTION_END, tx, nulTerminated(commit ? 'T' : 'F'), undefined);
   }
 
-  async transaction<T>(fn: (tx: XsTransaction) => Promise<T>, retries = XS_TRANSACTION_RETRIES): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const tx = await this.transactionStart();
-      let result: T;
-      try {
-        result = await fn(tx);
-      } catch (err) {
-        await this.transactionEnd(tx, false).catch(() => undefined);
-        throw err;
-      }
-      try {
-        await this.transactionEnd(tx, true);
-        return result;
-      } catch (err) {
-        if (!XenError.is(err, 'EAGAIN') || attempt >= retries) throw err;
-      }
-    }
+  transaction<T>(fn: (tx: XsTransaction) => Promise<T>, retries?: number): Promise<T> {
+    return runTransaction(this, fn, retries);
   }
 
   async getDomainPath(domid: DomId): Promise<string> {
