@@ -252,15 +252,21 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
    * Spin re-checking `ready`, adaptively: the budget starts at spinMicros, halves after every
    * spin that found nothing (the peer is slow, or the CPUs are busy and spinning would only
    * steal its time) down to none, and goes back to full after a spin that paid off. With no
-   * budget left, every SPIN_REPROBE_EVERY-th wait tries a short spin again.
+   * budget left, every SPIN_REPROBE_EVERY-th wait probes with the FULL budget (and goes back to
+   * none if that fails). A short probe cannot work in a request/response exchange where both
+   * sides have stopped spinning: the answer to our request then needs the peer's event wake-up,
+   * which takes longer than a short probe; a full-length one catches it, so the exchange
+   * costs one wake-up instead of two, and the peer's own probe then finds us answering fast.
+   * Cost when spinning cannot pay: one full spin per SPIN_REPROBE_EVERY + 1 waits.
    */
   spin(ready: () => boolean): boolean {
     if (this.spinMs <= 0) return false;
     let budget = this.spinBudgetMs;
-    if (budget === 0) {
+    const probing = budget === 0;
+    if (probing) {
       if (++this.spinSkips < SPIN_REPROBE_EVERY) return false;
       this.spinSkips = 0;
-      budget = Math.min(this.spinMs, MIN_SPIN_MS * 2);
+      budget = this.spinMs;
     }
     const deadline = performance.now() + budget;
     do {
@@ -269,8 +275,11 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
         return true;
       }
     } while (performance.now() < deadline);
-    if (ready()) return true;
-    this.spinBudgetMs = budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
+    if (ready()) {
+      this.spinBudgetMs = this.spinMs;
+      return true;
+    }
+    this.spinBudgetMs = probing || budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
     return false;
   }
 
