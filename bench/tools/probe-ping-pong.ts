@@ -5,7 +5,7 @@
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-ping-pong.ts [roundTrips] [spinMicros]
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ if (role === undefined) {
   await new Promise((r) => client.once('exit', r));
   server.kill();
   await host.close();
+  rmSync(dir, { recursive: true, force: true });
 } else if (role === 'server') {
   const backend = await joinSimulatedHost({ dir: process.argv[5]!, autoStart: false });
   process.send!(backend.domid);

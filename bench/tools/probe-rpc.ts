@@ -7,7 +7,7 @@
  * emulation, from outside, of the fix proposed in bench/ANALYSIS.md section 1.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,7 @@ if (role === undefined) {
   await new Promise((r) => client.once('exit', r));
   server.kill();
   await host.close();
+  rmSync(dir, { recursive: true, force: true });
 } else if (role === 'server') {
   const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);

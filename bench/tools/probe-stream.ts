@@ -7,7 +7,7 @@
  * does publishing before the ring is full let the receiver overlap with the sender?).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ if (role === undefined) {
   sender.on('message', (m) => receiver.send(m));
   await Promise.all([new Promise((r) => receiver.once('exit', r)), new Promise((r) => sender.once('exit', r))]);
   await host.close();
+  rmSync(dir, { recursive: true, force: true });
 } else if (role === 'receiver') {
   const backend = await joinSimulatedHost({ dir: process.argv[7]!, autoStart: false });
   process.send!(backend.domid);
