@@ -7,15 +7,20 @@
  * Holds unparsed bytes in [start, end). Grows (rarely) to hold one whole frame: at most
  * 4 + maxMessageSize bytes, the same bound as assembling a streamed message.
  */
+import { uninitializedBytes } from './message-slab.js';
 import type { RingConsumer } from './ring.js';
 
 const HEADER_BYTES = 4;
+/** Empty fills without a big frame after which a grown buffer goes back to its first size. */
+const SHRINK_AFTER_FILLS = 256;
 
 export class FrameBuffer {
   bytes: Uint8Array;
   private view: DataView;
   start = 0;
   end = 0;
+  /** Fills that found us empty since a frame last needed reserve() (see fill()). */
+  private fillsSinceGrowth = 0;
 
   constructor(private readonly initialBytes: number) {
     this.bytes = new Uint8Array(initialBytes);
@@ -31,8 +36,11 @@ export class FrameBuffer {
   fill(consumer: RingConsumer, available: number): number {
     if (this.start === this.end) {
       this.start = this.end = 0;
-      // A big frame grew us: give the memory back once it is delivered.
-      if (this.bytes.length > 4 * this.initialBytes) this.setBytes(new Uint8Array(this.initialBytes));
+      // Big frames grew us: give the memory back once they stopped coming (not after each one,
+      // or a stream of them would allocate a buffer per frame).
+      if (this.bytes.length > 4 * this.initialBytes && ++this.fillsSinceGrowth > SHRINK_AFTER_FILLS) {
+        this.setBytes(new Uint8Array(this.initialBytes));
+      }
     } else if (this.bytes.length - this.end < available && this.start > 0) {
       this.bytes.copyWithin(0, this.start, this.end);
       this.end -= this.start;
@@ -53,11 +61,13 @@ export class FrameBuffer {
 
   /** Make room for a frame of `frameBytes` (header included) starting at `start`. */
   reserve(frameBytes: number): void {
+    if (frameBytes > this.initialBytes) this.fillsSinceGrowth = 0;
     if (frameBytes <= this.bytes.length - this.start) return;
     if (frameBytes <= this.bytes.length) {
       this.bytes.copyWithin(0, this.start, this.end);
     } else {
-      const grown = new Uint8Array(Math.max(frameBytes, this.bytes.length * 2));
+      // Not zeroed: only bytes copied from the ring are ever handed out.
+      const grown = uninitializedBytes(Math.max(frameBytes, this.bytes.length * 2));
       grown.set(this.bytes.subarray(this.start, this.end));
       this.setBytes(grown);
     }
