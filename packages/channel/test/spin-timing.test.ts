@@ -106,3 +106,60 @@ describe('spinning waits start only once our reply is visible to the peer', () =
     expectRepliesVisible(atSpin);
   });
 });
+
+/** A never-ready check that counts how often the spin looked (0 = the wait did not spin). */
+function counter(): { ready: () => boolean; looks: number } {
+  const c = { looks: 0, ready: (): boolean => (c.looks++, false) };
+  return c;
+}
+
+/**
+ * Drive an endpoint through fruitless waits until the first spin after a run of waits that did
+ * not spin at all: the re-probe. Returns the length of that run. No timing involved.
+ */
+function driveToProbe(ep: VchanEndpoint): number {
+  let skipped = 0;
+  for (let calls = 0; calls < 200; calls++) {
+    const c = counter();
+    expect(ep.spin(c.ready)).toBe(false);
+    if (c.looks > 0 && skipped >= 10) return skipped;
+    skipped = c.looks === 0 ? skipped + 1 : 0;
+  }
+  throw new Error('no re-probe within 200 waits');
+}
+
+/** True if a spin catches an answer that comes `afterMs` after it starts (a peer woken by an event). */
+function catchesLateAnswer(ep: VchanEndpoint, afterMs: number): boolean {
+  const t0 = performance.now();
+  return ep.spin(() => performance.now() - t0 > afterMs);
+}
+
+describe('adaptive spin budget', () => {
+  it('halves to none, then skips spinning; the re-probe has the full budget, and catching a late answer restores it', async () => {
+    const pair = await loopbackPair({ spinMicros: 2000 });
+    const ep = pair.server;
+    expect(driveToProbe(ep)).toBe(15); // SPIN_REPROBE_EVERY = 16: every 16th wait probes
+    for (let i = 0; i < 15; i++) {
+      const c = counter();
+      ep.spin(c.ready);
+      expect(c.looks).toBe(0);
+    }
+    // The next probe catches an answer 0.5 ms late (a short probe would not), and the budget is
+    // full again afterwards.
+    expect(catchesLateAnswer(ep, 0.5)).toBe(true);
+    expect(catchesLateAnswer(ep, 0.5)).toBe(true);
+    await Promise.all([pair.server.close(), pair.client.close()]);
+    pair.host.assertCleanedUp();
+  });
+
+  it('a failed probe goes straight back to no budget (not half of it)', async () => {
+    const pair = await loopbackPair({ spinMicros: 2000 });
+    const ep = pair.server;
+    driveToProbe(ep);
+    const c = counter();
+    ep.spin(c.ready);
+    expect(c.looks).toBe(0);
+    await Promise.all([pair.server.close(), pair.client.close()]);
+    pair.host.assertCleanedUp();
+  });
+});
