@@ -91,7 +91,13 @@ export class PeerAgent {
     this.#pending.delete(id);
     clearTimeout(pending.timer);
     void xsRm(path).catch(() => undefined);
-    const response = JSON.parse(text) as AgentResponse;
+    let response: AgentResponse;
+    try {
+      response = JSON.parse(text) as AgentResponse;
+    } catch (err) {
+      pending.reject(new Error(`peer agent: unreadable answer to ${pending.op} (${id}): ${(err as Error).message}: ${text.slice(0, 200)}`));
+      return;
+    }
     if (response.ok) pending.resolve(response.result);
     else pending.reject(new AgentOpError(pending.op, response.error));
   }

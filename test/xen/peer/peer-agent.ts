@@ -179,14 +179,17 @@ async function serve(id: string): Promise<void> {
   started.add(id);
   void xsRm(`${dir}/req/${id}`).catch(() => undefined);
   let response: AgentResponse;
-  const request = JSON.parse(text) as AgentRequest;
+  let request: AgentRequest | undefined;
   try {
+    // Inside the try: a garbled request gets an error answer instead of killing the agent.
+    request = JSON.parse(text) as AgentRequest;
     const handler = handlers[request.op] as (args: unknown) => Promise<unknown>;
     if (handler === undefined) throw new Error(`unknown op ${request.op}`);
     response = { ok: true, result: (await handler(request.args)) as AgentOps[AgentOp]['result'] };
   } catch (err) {
     response = { ok: false, error: describeError(err) };
-    console.log(`peer-agent: ${request.op} ${JSON.stringify(request.args)} failed: ${response.error.message}`);
+    const what = request ? `${request.op} ${JSON.stringify(request.args)}` : `request ${text.slice(0, 200)}`;
+    console.log(`peer-agent: ${what} failed: ${response.error.message}`);
   }
   await xsWrite(`${dir}/res/${id}`, JSON.stringify(response));
 }

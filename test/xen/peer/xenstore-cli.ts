@@ -16,8 +16,12 @@ function run(tool: string, args: readonly string[]): Promise<string> {
   });
 }
 
+/**
+ * The value exactly as stored: `-R` (raw), because plain xenstore-read prints `\` as `\\` and
+ * non-printable bytes as escapes (agent messages are JSON, whose strings hold backslashes).
+ */
 export async function xsRead(path: string): Promise<string> {
-  return (await run('xenstore-read', [path])).replace(/\n$/, '');
+  return run('xenstore-read', ['-R', path]);
 }
 
 /** undefined when the node does not exist (or cannot be read). */
@@ -29,8 +33,9 @@ export async function xsTryRead(path: string): Promise<string | undefined> {
   }
 }
 
+/** Stores `value` exactly: xenstore-write expands backslash escapes (`\\` -> `\`, `\"` -> `"`, `\n`), so backslashes are doubled. */
 export async function xsWrite(path: string, value: string): Promise<void> {
-  await run('xenstore-write', [path, value]);
+  await run('xenstore-write', [path, value.replace(/\\/g, '\\\\')]);
 }
 
 export async function xsRm(path: string): Promise<void> {
