@@ -1,28 +1,35 @@
 /** RpcPeer over @xenipc/channel MessageChannels on the in-process loopback host. */
 import { createLoopbackHost } from '@xenipc/core';
-import { MessageChannel, VchanClient, VchanServer } from '@xenipc/channel';
+import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { describe, expect, it } from 'vitest';
 import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer } from '../src/index.js';
 
 let nextPort = 1;
 
-async function channelPeers(serverOptions: ConstructorParameters<typeof RpcPeer>[1] = {}): Promise<{ client: RpcPeer; server: RpcPeer; serverChannel: MessageChannel; clientChannel: MessageChannel }> {
+/** How the transport receives: in place through the channel's onFrame, or 'message' events. */
+type ReceiveMode = 'endpoint' | 'channel';
+
+function transportOver(endpoint: VchanEndpoint, mode: ReceiveMode): ChannelTransport {
+  return new ChannelTransport(mode === 'endpoint' ? endpoint : new MessageChannel(endpoint));
+}
+
+async function channelPeers(mode: ReceiveMode, serverOptions: ConstructorParameters<typeof RpcPeer>[1] = {}): Promise<{ client: RpcPeer; server: RpcPeer; serverChannel: MessageChannel; clientChannel: MessageChannel }> {
   const host = createLoopbackHost();
   const port = `rpc-${nextPort++}`;
   const [serverEnd, clientEnd] = await Promise.all([
     VchanServer.listen(host.domain(1), { peer: 2, port }),
     VchanClient.connect(host.domain(2), { peer: 1, port }),
   ]);
-  const serverChannel = new MessageChannel(serverEnd);
-  const server = new RpcPeer(new ChannelTransport(serverChannel), serverOptions);
-  const clientChannel = new MessageChannel(clientEnd);
-  const client = new RpcPeer(new ChannelTransport(clientChannel));
-  return { client, server, serverChannel, clientChannel };
+  const serverTransport = transportOver(serverEnd, mode);
+  const server = new RpcPeer(serverTransport, serverOptions);
+  const clientTransport = transportOver(clientEnd, mode);
+  const client = new RpcPeer(clientTransport);
+  return { client, server, serverChannel: serverTransport.channel, clientChannel: clientTransport.channel };
 }
 
-describe('RpcPeer over a MessageChannel (loopback host)', () => {
+describe.each(['endpoint', 'channel'] as const)('RpcPeer over a MessageChannel (loopback host, transport given the %s)', (mode) => {
   it('calls, pipelines and reports remote errors', async () => {
-    const { client, server } = await channelPeers();
+    const { client, server } = await channelPeers(mode);
     server.register('add', (a: number, b: number) => a + b);
     server.register('fail', () => { throw new SyntaxError('bad syntax'); });
     await expect(client.call('add', 1, 2)).resolves.toBe(3);
@@ -36,7 +43,7 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
   });
 
   it('carries messages larger than the ring', async () => {
-    const { client, server } = await channelPeers();
+    const { client, server } = await channelPeers(mode);
     server.register('len', (bytes: Uint8Array) => bytes.length);
     server.register('make', (n: number) => new Uint8Array(n).fill(7));
     await expect(client.call('len', new Uint8Array(300_000))).resolves.toBe(300_000);
@@ -47,7 +54,7 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
   });
 
   it('rejects pending calls with the channel reason when the peer closes', async () => {
-    const { client, server } = await channelPeers();
+    const { client, server } = await channelPeers(mode);
     server.register('never', () => new Promise(() => {}));
     const pending = Array.from({ length: 100 }, () => client.call('never').catch((e: unknown) => e));
     await new Promise((r) => setTimeout(r, 20));
@@ -59,7 +66,7 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
   });
 
   it('drops a bad frame and keeps the connection', async () => {
-    const { client, server, clientChannel } = await channelPeers();
+    const { client, server, clientChannel } = await channelPeers(mode);
     server.register('echo', (v: unknown) => v);
     clientChannel.trySend(Uint8Array.of(0xc1));
     clientChannel.trySend(Uint8Array.of(0x93, 0x01));
@@ -69,7 +76,7 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
   });
 
   it('pauses the channel when the request queue is full (no Overloaded), and every call completes', async () => {
-    const { client, server } = await channelPeers({ maxConcurrentHandlers: 4, maxQueuedRequests: 8 });
+    const { client, server } = await channelPeers(mode, { maxConcurrentHandlers: 4, maxQueuedRequests: 8 });
     let maxQueued = 0;
     server.register('later', (i: number) => new Promise((resolve) => {
       maxQueued = Math.max(maxQueued, server.queuedRequests);
@@ -80,6 +87,46 @@ describe('RpcPeer over a MessageChannel (loopback host)', () => {
     expect(server.stats.pauses).toBeGreaterThan(0);
     expect(server.stats.overloaded).toBe(0);
     expect(maxQueued).toBeLessThanOrEqual(8);
+    client.close();
+  });
+
+  it('binary params received stay intact after later frames reuse the receive buffer', async () => {
+    const { client, server } = await channelPeers(mode);
+    const kept: Uint8Array[] = [];
+    server.register('keep', (bytes: Uint8Array) => { kept.push(bytes); return kept.length; });
+    server.register('echo', (v: unknown) => v);
+    const count = 200;
+    // one call at a time: each frame lands at the start of the (emptied) receive buffer, where
+    // the previous one was
+    for (let i = 0; i < count; i++) await client.call('keep', new Uint8Array(64 + (i % 7)).fill(i & 0xff));
+    // and a burst that refills the buffer with other bytes
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => client.call('echo', new Uint8Array(100).fill(0xee - (i & 0x0f)))));
+    expect(kept.length).toBe(count);
+    kept.forEach((bytes, i) => {
+      expect(bytes.length).toBe(64 + (i % 7));
+      expect(bytes.every((b) => b === (i & 0xff))).toBe(true);
+    });
+    client.close();
+  });
+
+  it('decodes correctly across receive-buffer growth and shrink (new buffer objects)', async () => {
+    const { client, server } = await channelPeers(mode);
+    server.register('sum', (values: number[], bytes: Uint8Array) => values.reduce((a, b) => a + b, 0) + bytes.reduce((a, b) => a + b, 0));
+    // floats and u32s are read through msgpackr's DataView cached on the buffer object
+    const values = [0.5, 1.25, 0xfffffff0, -123456789, 2 ** 40];
+    const small = Uint8Array.of(1, 2, 3);
+    const expected = values.reduce((a, b) => a + b, 0);
+    for (let round = 0; round < 3; round++) {
+      await expect(client.call('sum', values, small)).resolves.toBe(expected + 6);
+      // bigger than the ring and the frame buffer: the buffer grows into a new object
+      const big = new Uint8Array(200_000 * (round + 1)).fill(1);
+      await expect(client.call('sum', values, big)).resolves.toBe(expected + big.length);
+      await expect(client.call('sum', values, small)).resolves.toBe(expected + 6);
+      // enough small exchanges for a grown buffer to shrink back (a new object again)
+      for (let i = 0; i < 300; i++) {
+        if ((await client.call('sum', [i, 0.25], small)) !== i + 6.25) throw new Error(`wrong sum at ${i}`);
+      }
+    }
     client.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { MessageChannel } from '@xenipc/channel';
+import type { MessageChannel, VchanEndpoint } from '@xenipc/channel';
 import { ChannelTransport, type ChannelTransportOptions } from '../transport/channel-transport.js';
 import { StreamTransport, type StreamTransportOptions } from '../transport/stream-transport.js';
 import { RpcPeer, type RpcPeerOptions } from './rpc-peer.js';
@@ -9,7 +9,11 @@ export function createStreamPeer(stream: Duplex, options: RpcPeerOptions & Strea
   return new RpcPeer(new StreamTransport(stream, options), options);
 }
 
-/** An RpcPeer over an @xenipc/channel MessageChannel (create both in the same tick, see ChannelTransport). */
-export function createChannelPeer(channel: MessageChannel, options: RpcPeerOptions & ChannelTransportOptions = {}): RpcPeer {
+/**
+ * An RpcPeer over a vchan: given the endpoint, it opens the MessageChannel itself and decodes
+ * received frames in place (fastest); given a MessageChannel, create both in the same tick (see
+ * ChannelTransport).
+ */
+export function createChannelPeer(channel: MessageChannel | VchanEndpoint, options: RpcPeerOptions & ChannelTransportOptions = {}): RpcPeer {
   return new RpcPeer(new ChannelTransport(channel, options), options);
 }

@@ -11,39 +11,58 @@ const SCRATCH_BYTES = 64 * 1024;
 
 export class FrameDelivery {
   private readonly scanner: MessageScanner;
-  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  private scratch: Uint8Array | undefined;
 
   constructor(readonly maxMessageBytes: number, private readonly sink: RpcTransportSink) {
     this.scanner = new MessageScanner(maxMessageBytes);
   }
 
+  /**
+   * A frame that is its own Uint8Array (one object per message). Small frames are copied into
+   * one long-lived buffer first: msgpackr caches a DataView as a property on each buffer it
+   * decodes, and on a fresh object per message that allocation and shape change cost more than
+   * the copy.
+   */
   deliver(frame: Uint8Array): void {
     const length = frame.length;
-    if (length > this.maxMessageBytes) {
-      this.sink.malformed('oversized', `frame of ${length} bytes exceeds maxMessageBytes ${this.maxMessageBytes}`);
-      return;
-    }
-    const scanner = this.scanner;
-    scanner.begin(0);
-    const result = scanner.scan(frame, length);
-    if (result !== ScanResult.Complete || scanner.position !== length) {
-      this.sink.malformed('not-msgpack', result === ScanResult.Complete
-        ? `frame holds ${length - scanner.position} bytes after its MessagePack value`
-        : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
-      return;
-    }
-    if (scanner.usesPrivateExtension) {
-      this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
-      return;
-    }
+    if (!this.acceptable(frame, 0, length)) return;
     if (length <= SCRATCH_BYTES) {
-      // msgpackr caches a DataView as a property on each buffer it decodes; on a fresh frame
-      // per message that allocation and shape change cost more than copying a small frame into
-      // one long-lived buffer
-      this.scratch.set(frame, 0);
-      this.sink.message(this.scratch, 0, length);
+      const scratch = (this.scratch ??= new Uint8Array(SCRATCH_BYTES));
+      scratch.set(frame, 0);
+      this.sink.message(scratch, 0, length);
     } else {
       this.sink.message(frame, 0, length);
     }
+  }
+
+  /**
+   * A frame at `bytes[start, end)` of a long-lived receive buffer (the channel's onFrame), valid
+   * only during this call: decoded in place, no copy. The decoder copies every bin payload
+   * (msgpack-codec.ts: copyBuffers), so nothing decoded aliases `bytes` after we return.
+   */
+  deliverInPlace(bytes: Uint8Array, start: number, end: number): void {
+    if (this.acceptable(bytes, start, end)) this.sink.message(bytes, start, end);
+  }
+
+  private acceptable(bytes: Uint8Array, start: number, end: number): boolean {
+    const length = end - start;
+    if (length > this.maxMessageBytes) {
+      this.sink.malformed('oversized', `frame of ${length} bytes exceeds maxMessageBytes ${this.maxMessageBytes}`);
+      return false;
+    }
+    const scanner = this.scanner;
+    scanner.begin(start);
+    const result = scanner.scan(bytes, end);
+    if (result !== ScanResult.Complete || scanner.position !== end) {
+      this.sink.malformed('not-msgpack', result === ScanResult.Complete
+        ? `frame holds ${end - scanner.position} bytes after its MessagePack value`
+        : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
+      return false;
+    }
+    if (scanner.usesPrivateExtension) {
+      this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
+      return false;
+    }
+    return true;
   }
 }
