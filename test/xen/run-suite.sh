@@ -6,7 +6,7 @@
 #      every real-Xen test in one vitest run (suite/dom0-suite.sh, vitest.xen.config.ts):
 #      all `*.xen.test.ts` files of the repo and test/xen/**,
 #   4. prints each result and a summary; exits non-zero if anything failed or the rig broke.
-# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 540), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
+# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 900: ~11 min measured at load 4 with the stack tests), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
 #      XENIPC_XEN_RESULTS (dir for vitest.json, command.log, domu-console.log; default a run dir),
 #      XENIPC_XEN_FILTER (vitest file filters, space-separated, e.g. "cross-domain/stack-": only
 #      the test files whose path contains one of them; default: all).
@@ -34,7 +34,7 @@ RESULTS=${XENIPC_XEN_RESULTS:-$(mktemp -d "${TMPDIR:-/tmp}/xenipc-xen-results.XX
 mkdir -p "$RESULTS"
 T1=$SECONDS
 set +e
-XENIPC_RIG_TIMINGS=1 "$HERE/run-in-xen.sh" --timeout "${XENIPC_XEN_TIMEOUT:-540}" --out "$RESULTS" \
+XENIPC_RIG_TIMINGS=1 "$HERE/run-in-xen.sh" --timeout "${XENIPC_XEN_TIMEOUT:-900}" --out "$RESULTS" \
   --env "XENIPC_XEN_FILTER=${XENIPC_XEN_FILTER:-}" \
   --domu "sh test/xen/suite/domu-peer.sh" -- sh test/xen/suite/dom0-suite.sh
 rc=$?

@@ -80,6 +80,7 @@ describe.skipIf(!runningInXen)('ping-pong example across dom0 and the domU (real
     const client = await agent.call('startProcess', { ...pingPong(roleArgs('client', 0, 'pp-dom0-serves')) });
     const clientResult = await agent.call('processResult', { handle: client.handle, timeoutMs: RUN_TIMEOUT_MS }, RUN_TIMEOUT_MS + 30_000);
     const serverResult = await server.result(30_000);
+    console.log(`ping-pong, server dom0, client domU ${peer}:\n${clientResult.stdout}`);   // the cross-domain numbers, for the log
     expect(clientResult, `client in the domU: ${clientResult.stderr}`).toMatchObject({ code: 0, signal: null });
     checkReport(clientResult.stdout, 0, peer);
     checkServer(serverResult);
@@ -91,6 +92,7 @@ describe.skipIf(!runningInXen)('ping-pong example across dom0 and the domU (real
     const client = startInDom0(pingPong(roleArgs('client', peer, 'pp-domu-serves')));
     const clientResult = await client.result(RUN_TIMEOUT_MS);
     const serverResult = await agent.call('processResult', { handle: server.handle, timeoutMs: 30_000 }, 60_000);
+    console.log(`ping-pong, server domU ${peer}, client dom0:\n${clientResult.stdout}`);
     expect(clientResult, `client in dom0: ${clientResult.stderr}`).toMatchObject({ code: 0, signal: null });
     checkReport(clientResult.stdout, peer, 0);
     checkServer(serverResult);
