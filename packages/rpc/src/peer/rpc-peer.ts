@@ -18,6 +18,7 @@ import { RpcTimeoutError } from '../errors/rpc-timeout-error.js';
 import type { RpcCloseReason, MalformedKind, RpcTransport, RpcTransportSink } from '../transport/rpc-transport.js';
 import { createWirePackr, createWireUnpackr } from '../wire/msgpack-codec.js';
 import { remoteErrorFromWire, wireErrorFrom, type WireError } from '../wire/wire-error.js';
+import { PendingCalls, type PendingCall } from './pending-calls.js';
 import { RequestQueue } from './request-queue.js';
 import type { CallOptions, RpcProxy } from './rpc-proxy.js';
 import { createRpcStats, type RpcStats } from './rpc-stats.js';
@@ -61,18 +62,6 @@ export interface RpcPeerEvents {
   'handler-error': (error: unknown, method: string) => void;
 }
 
-/** Bookkeeping for one call in flight. */
-interface PendingCall {
-  method: string;
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  /** Deadline (performance.now() ms) when the call uses the default timeout, else 0. */
-  deadline: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 // One shared Promise executor instead of a closure per call: it parks the settle functions here.
 let parkedResolve: (value: unknown) => void = () => {};
 let parkedReject: (reason: unknown) => void = () => {};
@@ -97,7 +86,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
   private readonly unpackr: Unpackr = createWireUnpackr();
   private readonly unpackRange = { start: 0, end: 0 };
   private readonly handlers = new Map<string, RpcHandler>();
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingCalls();
   private readonly abandoned = new Set<number>();
   private readonly queue = new RequestQueue();
   private readonly defaultTimeoutMs: number;
@@ -254,7 +243,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     }
     const promise = new Promise<unknown>(parkSettlers);
     const call: PendingCall = {
-      method, resolve: parkedResolve, reject: parkedReject, deadline: 0,
+      msgid, method, resolve: parkedResolve, reject: parkedReject, deadline: 0,
       timer: undefined, signal: undefined, onAbort: undefined,
     };
     if (timeoutMs > 0) {
@@ -273,16 +262,19 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
       call.onAbort = () => this.abort(msgid);
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
-    this.pending.set(msgid, call);
+    this.pending.add(call);
     this.stats.callsSent++;
     this.transport.send(bytes);
     return promise;
   }
 
   private allocateMsgid(): number {
+    const pending = this.pending;
+    pending.reserve();
     let msgid = this.nextMsgid;
-    // after wrapping, skip ids still in use (or recently abandoned, whose late response may come)
-    while (this.pending.has(msgid) || (this.abandoned.size > 0 && this.abandoned.has(msgid))) {
+    // skip ids whose pending-table slot is taken (after wrapping: ids still in use), and recently
+    // abandoned ids, whose late response may still come
+    while (pending.slotTaken(msgid) || (this.abandoned.size > 0 && this.abandoned.has(msgid))) {
       msgid = msgid === MAX_MSGID ? 0 : msgid + 1;
     }
     this.nextMsgid = msgid === MAX_MSGID ? 0 : msgid + 1;
@@ -291,9 +283,8 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   /** Remove a pending call and release its timer and abort listener. */
   private take(msgid: number): PendingCall | undefined {
-    const call = this.pending.get(msgid);
+    const call = this.pending.remove(msgid);
     if (call === undefined) return undefined;
-    this.pending.delete(msgid);
     if (this.pending.size === 0 && this.sweepTimer !== undefined) {
       // nothing left to expire: do not keep a timer (and possibly the process) alive for it
       clearTimeout(this.sweepTimer);
@@ -332,17 +323,23 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     this.sweepTimer.unref();
   }
 
-  /** Expire default-timeout calls whose deadline passed; re-arm for the next one. */
+  /**
+   * Expire default-timeout calls whose deadline passed; re-arm for the earliest remaining one.
+   * One pass over the pending table; calls with staggered deadlines are swept together within
+   * 1/64 of the timeout (a call may expire up to that much late), so a long table is not
+   * scanned once per call.
+   */
   private sweepTimeouts(): void {
     this.sweepTimer = undefined;
     const now = performance.now();
-    for (const [msgid, call] of this.pending) {
+    let next = Infinity;
+    for (const call of this.pending.all()) {
       if (call.deadline === 0) continue;
-      if (call.deadline > now) {
-        this.armSweep(call.deadline);
-        return;
-      }
-      this.expire(msgid, this.defaultTimeoutMs);
+      if (call.deadline > now) next = Math.min(next, call.deadline);
+      else this.expire(call.msgid, this.defaultTimeoutMs);
+    }
+    if (next !== Infinity && this.pending.size > 0 && this.sweepTimer === undefined) {
+      this.armSweep(Math.max(next, now + this.defaultTimeoutMs / 64));
     }
   }
 
@@ -564,8 +561,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.queue.clear();
-    const calls = [...this.pending.keys()];
-    for (const msgid of calls) {
+    for (const { msgid } of this.pending.all()) {
       const call = this.take(msgid)!;
       this.stats.callsClosed++;
       call.reject(error);
