@@ -8,6 +8,14 @@ import type { RpcTransportSink } from './rpc-transport.js';
 
 /** Frames up to this size are decoded from one reused buffer (see deliver()). */
 const SCRATCH_BYTES = 64 * 1024;
+/**
+ * msgpackr decodes strings in JS only while the decode range ends before offset 140 of the
+ * buffer (its test for "a small message"); past it, it calls its native string extractor once
+ * per message. An in-place frame deep in the channel's receive buffer would always fail that
+ * test, so frames shorter than this are copied to offset 0 of the scratch buffer first (a short
+ * byte loop, cheaper than the native call).
+ */
+const SMALL_FRAME_BYTES = 140;
 
 export class FrameDelivery {
   private readonly scanner: MessageScanner;
@@ -41,7 +49,15 @@ export class FrameDelivery {
    * (msgpack-codec.ts: copyBuffers), so nothing decoded aliases `bytes` after we return.
    */
   deliverInPlace(bytes: Uint8Array, start: number, end: number): void {
-    if (this.acceptable(bytes, start, end)) this.sink.message(bytes, start, end);
+    if (!this.acceptable(bytes, start, end)) return;
+    const length = end - start;
+    if (length < SMALL_FRAME_BYTES && start > 0) {
+      const scratch = (this.scratch ??= new Uint8Array(SCRATCH_BYTES));
+      for (let i = 0; i < length; i++) scratch[i] = bytes[start + i]!;
+      this.sink.message(scratch, 0, length);
+    } else {
+      this.sink.message(bytes, start, end);
+    }
   }
 
   private acceptable(bytes: Uint8Array, start: number, end: number): boolean {
