@@ -89,4 +89,23 @@ describe('RpcPeer msgid allocation with the pending table', () => {
     expect(client.pendingCalls).toBe(0);
     client.close();
   });
+
+  it('expires a default-timeout call no earlier than the timeout (sweep ticks, no clock per call)', async () => {
+    const [a, b] = createMemoryTransportPair();
+    const client = new RpcPeer(a, { timeoutMs: 80 });
+    const server = new RpcPeer(b);
+    server.register('never', () => new Promise(() => {}));
+    const elapsed: number[] = [];
+    // started at different points of the sweep timer's tick
+    for (const delay of [0, 3, 7, 11]) {
+      await new Promise((r) => setTimeout(r, delay));
+      const started = performance.now();
+      elapsed.push(await client.call('never').then(() => -1, () => performance.now() - started));
+    }
+    for (const ms of elapsed) {
+      expect(ms).toBeGreaterThanOrEqual(79); // timer granularity: 1 ms
+      expect(ms).toBeLessThan(80 * 2);
+    }
+    client.close();
+  });
 });

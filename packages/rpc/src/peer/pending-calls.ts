@@ -14,7 +14,7 @@ export interface PendingCall {
   method: string;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
-  /** Deadline (performance.now() ms) when the call uses the default timeout, else 0. */
+  /** Sweep tick at which the call expires when it uses the default timeout, else 0. */
   deadline: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;

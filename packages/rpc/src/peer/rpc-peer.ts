@@ -29,6 +29,12 @@ const NOTIFICATION = 2;
 const MAX_MSGID = 0xffffffff;
 /** msgid used internally to mark a queued notification (no response). */
 const NO_RESPONSE = -1;
+/**
+ * Default-timeout calls are expired by one timer ticking every timeout/TIMEOUT_TICKS: a call
+ * made at tick e expires at tick e + TIMEOUT_TICKS + 1, after at least the timeout and at most
+ * 1/TIMEOUT_TICKS more (timers never fire early). No clock read per call.
+ */
+const TIMEOUT_TICKS = 16;
 
 // `any`: a handler declares the parameter types it expects; the wire gives no static types
 export type RpcHandler = (...params: any[]) => unknown;
@@ -98,6 +104,8 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
   private running = 0;
   private pausedForQueue = false;
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Timeout ticks so far (see TIMEOUT_TICKS); advances only while the sweep timer runs. */
+  private tick = 0;
   private closeError: ConnectionClosedError | undefined;
   private readonly sweepBound = (): void => this.sweepTimeouts();
 
@@ -248,9 +256,9 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     };
     if (timeoutMs > 0) {
       if (timeoutMs === this.defaultTimeoutMs) {
-        // calls with the default timeout are inserted in deadline order: one sweep timer serves all
-        call.deadline = performance.now() + timeoutMs;
-        if (this.sweepTimer === undefined) this.armSweep(call.deadline);
+        // calls with the default timeout share one ticking sweep timer (see TIMEOUT_TICKS)
+        call.deadline = this.tick + TIMEOUT_TICKS + 1;
+        if (this.sweepTimer === undefined) this.armSweep();
       } else {
         call.timer = setTimeout(() => this.expire(msgid, timeoutMs), timeoutMs);
         // the connection, not a timeout, is what should keep a process alive
@@ -318,29 +326,22 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     call.reject(call.signal!.reason);
   }
 
-  private armSweep(deadline: number): void {
-    this.sweepTimer = setTimeout(this.sweepBound, Math.max(0, deadline - performance.now()) + 1);
+  private armSweep(): void {
+    this.sweepTimer = setTimeout(this.sweepBound, this.defaultTimeoutMs / TIMEOUT_TICKS);
     this.sweepTimer.unref();
   }
 
-  /**
-   * Expire default-timeout calls whose deadline passed; re-arm for the earliest remaining one.
-   * One pass over the pending table; calls with staggered deadlines are swept together within
-   * 1/64 of the timeout (a call may expire up to that much late), so a long table is not
-   * scanned once per call.
-   */
+  /** One tick: expire default-timeout calls whose tick came; keep ticking while others wait. */
   private sweepTimeouts(): void {
     this.sweepTimer = undefined;
-    const now = performance.now();
-    let next = Infinity;
+    const tick = ++this.tick;
+    let waiting = false;
     for (const call of this.pending.all()) {
       if (call.deadline === 0) continue;
-      if (call.deadline > now) next = Math.min(next, call.deadline);
+      if (call.deadline > tick) waiting = true;
       else this.expire(call.msgid, this.defaultTimeoutMs);
     }
-    if (next !== Infinity && this.pending.size > 0 && this.sweepTimer === undefined) {
-      this.armSweep(Math.max(next, now + this.defaultTimeoutMs / 64));
-    }
+    if (waiting && this.sweepTimer === undefined && this.closeError === undefined) this.armSweep();
   }
 
   // ---- incoming ---------------------------------------------------------------------------------
