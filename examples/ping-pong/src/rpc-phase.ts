@@ -3,7 +3,7 @@
  * calls it, one at a time for latency and `window` at a time for throughput. Each RPC message
  * is one MessageChannel message (no stream framing to rediscover).
  */
-import { MessageChannel, type VchanEndpoint } from '@xenipc/channel';
+import type { VchanEndpoint } from '@xenipc/channel';
 import { createChannelPeer, type RpcPeer } from '@xenipc/rpc';
 import { LatencyRecorder } from './latency-recorder.js';
 import { checkPong, makePing, stampPing } from './ping-payload.js';
@@ -13,7 +13,7 @@ import type { PhaseResult } from './run-report.js';
 
 /** Answer ping calls until the client closes; resolves with how many were answered. */
 export async function serveRpcPhase(endpoint: VchanEndpoint): Promise<number> {
-  const peer = createChannelPeer(new MessageChannel(endpoint));
+  const peer = createChannelPeer(endpoint);
   let answered = 0;
   peer.register('ping', (payload: Uint8Array) => {
     answered++;
@@ -45,7 +45,7 @@ async function pipelined(peer: RpcPeer, ping: Uint8Array, total: number, window:
 }
 
 export async function runRpcPhase(endpoint: VchanEndpoint, options: PingPongOptions, progressOut: NodeJS.WritableStream): Promise<PhaseResult> {
-  const peer = createChannelPeer(new MessageChannel(endpoint));
+  const peer = createChannelPeer(endpoint);
   try {
     const ping = makePing(options.size);
     for (let seq = 0; seq < options.warmup; seq++) await callPing(peer, ping, seq, options.size);
