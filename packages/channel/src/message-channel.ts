@@ -185,6 +185,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     const ep = this.endpoint;
     const producer = ep.producer;
     const ringSize = producer.size;
+    const publishEvery = Math.max(HEADER_BYTES, ringSize >>> 2);
     try {
       while (this.sendQueue.length > 0) {
         const item = this.sendQueue[0] as PendingSend;
@@ -205,11 +206,17 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           space -= HEADER_BYTES;
           item.offset = 0;
         }
-        const n = Math.min(space, len - item.offset);
-        producer.copyIn(item.message, item.offset, n);
-        item.offset += n;
-        this.unpublished = true;
-        this.flush();
+        // Publish every quarter ring, so that a reader already awake drains the front of a big
+        // message while we are still copying its tail in.
+        let n = Math.min(space, len - item.offset);
+        while (n > 0) {
+          const piece = Math.min(n, publishEvery);
+          producer.copyIn(item.message, item.offset, piece);
+          item.offset += piece;
+          n -= piece;
+          this.unpublished = true;
+          this.flush();
+        }
         if (item.offset === len) {
           this.sendQueue.shift();
           item.resolve();
