@@ -60,31 +60,33 @@ export interface HeldResource {
   vanish(): void;
 }
 
-export class LoopbackGrantedPages implements GrantedPages, HeldResource {
+/**
+ * What a granter's pages and a mapper's mapping have in common here: one allocation's buffer, an
+ * optional unmap notification, and the close / kill / vanish lifecycle.
+ */
+abstract class LoopbackRegion implements HeldResource {
   private notify: UnmapNotify | undefined;
   private closed = false;
 
   constructor(
-    private readonly alloc: GrantAllocation,
+    protected readonly alloc: GrantAllocation,
     private readonly ownsPort: (ch: EventChannel) => boolean,
     private readonly onRelease: (res: HeldResource) => void,
   ) {}
 
-  get peer(): DomId {
-    return this.alloc.peer;
-  }
+  abstract readonly writable: boolean;
+  /** The ioctl the real device would use, for error messages. */
+  protected abstract readonly notifySyscall: string;
+
   get refs(): readonly GrantRef[] {
     return this.alloc.refs;
-  }
-  get writable(): boolean {
-    return this.alloc.writable;
   }
   get buffer(): ArrayBuffer {
     return this.alloc.buffer;
   }
 
   setUnmapNotify(notify: UnmapNotify): void {
-    checkNotify(notify, this.alloc.buffer.byteLength, true, this.ownsPort, 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY');
+    checkNotify(notify, this.alloc.buffer.byteLength, this.writable, this.ownsPort, this.notifySyscall);
     this.notify = notify;
   }
 
@@ -100,57 +102,44 @@ export class LoopbackGrantedPages implements GrantedPages, HeldResource {
     if (!this.closed) this.release();
   }
 
-  private release(): void {
+  /** Stop holding the allocation (the last holder detaches its buffer). */
+  protected release(): void {
     this.closed = true;
-    this.alloc.shared = false;
     this.onRelease(this);
     releaseHolder(this.alloc);
   }
 }
 
-export class LoopbackForeignMapping implements ForeignMapping, HeldResource {
-  private notify: UnmapNotify | undefined;
-  private closed = false;
+export class LoopbackGrantedPages extends LoopbackRegion implements GrantedPages {
+  protected readonly notifySyscall = 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY';
+
+  get peer(): DomId {
+    return this.alloc.peer;
+  }
+  get writable(): boolean {
+    return this.alloc.writable;
+  }
+
+  protected override release(): void {
+    this.alloc.shared = false;
+    super.release();
+  }
+}
+
+export class LoopbackForeignMapping extends LoopbackRegion implements ForeignMapping {
+  protected readonly notifySyscall = 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY';
 
   constructor(
-    private readonly alloc: GrantAllocation,
+    alloc: GrantAllocation,
     readonly writable: boolean,
-    private readonly ownsPort: (ch: EventChannel) => boolean,
-    private readonly onRelease: (res: HeldResource) => void,
+    ownsPort: (ch: EventChannel) => boolean,
+    onRelease: (res: HeldResource) => void,
   ) {
+    super(alloc, ownsPort, onRelease);
     alloc.holders += 1;
   }
 
   get peer(): DomId {
     return this.alloc.owner;
-  }
-  get refs(): readonly GrantRef[] {
-    return this.alloc.refs;
-  }
-  get buffer(): ArrayBuffer {
-    return this.alloc.buffer;
-  }
-
-  setUnmapNotify(notify: UnmapNotify): void {
-    checkNotify(notify, this.alloc.buffer.byteLength, this.writable, this.ownsPort, 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY');
-    this.notify = notify;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    fireUnmapNotify(this.alloc.buffer, this.notify);
-    this.release();
-  }
-  kill(): void {
-    this.close();
-  }
-  vanish(): void {
-    if (!this.closed) this.release();
-  }
-
-  private release(): void {
-    this.closed = true;
-    this.onRelease(this);
-    releaseHolder(this.alloc);
   }
 }
