@@ -13,7 +13,7 @@ import { LatencyRecorder } from './latency-recorder.js';
 import { checkPong, makePing, stampPing } from './ping-payload.js';
 import type { PingPongOptions } from './ping-pong-options.js';
 import { ProgressReporter } from './progress-reporter.js';
-import type { PhaseResult } from './run-report.js';
+import { phaseResult, type PhaseResult } from './run-report.js';
 
 /** Echo until the client closes; resolves with how many messages were echoed. */
 export async function serveChannelPhase(endpoint: VchanEndpoint): Promise<number> {
@@ -114,14 +114,7 @@ export async function runChannelPhase(endpoint: VchanEndpoint, options: PingPong
     await drive(channel, ping, options.count, options.window, (seq) => pipelined.update(seq + 1), () => undefined, options.size);
     const pipeSeconds = (performance.now() - pipeStarted) / 1000;
     pipelined.finish(options.count);
-    return {
-      phase: 'channel',
-      latency: recorder.summary(),
-      pingPongSeconds,
-      pipelinedCount: options.count,
-      pipelinedPerSecond: options.count / pipeSeconds,
-      pipelinedBytesPerSecond: (options.count * options.size) / pipeSeconds,
-    };
+    return phaseResult('channel', recorder.summary(), pingPongSeconds, options.count, options.size, pipeSeconds);
   } finally {
     channel.removeAllListeners();
     await channel.close();

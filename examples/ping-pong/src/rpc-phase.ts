@@ -9,7 +9,7 @@ import { LatencyRecorder } from './latency-recorder.js';
 import { checkPong, makePing, stampPing } from './ping-payload.js';
 import type { PingPongOptions } from './ping-pong-options.js';
 import { ProgressReporter } from './progress-reporter.js';
-import type { PhaseResult } from './run-report.js';
+import { phaseResult, type PhaseResult } from './run-report.js';
 
 /** Answer ping calls until the client closes; resolves with how many were answered. */
 export async function serveRpcPhase(endpoint: VchanEndpoint): Promise<number> {
@@ -67,14 +67,7 @@ export async function runRpcPhase(endpoint: VchanEndpoint, options: PingPongOpti
     await pipelined(peer, ping, options.count, options.window, options.size, pipeProgress);
     const pipeSeconds = (performance.now() - pipeStarted) / 1000;
     pipeProgress.finish(options.count);
-    return {
-      phase: 'rpc',
-      latency: recorder.summary(),
-      pingPongSeconds,
-      pipelinedCount: options.count,
-      pipelinedPerSecond: options.count / pipeSeconds,
-      pipelinedBytesPerSecond: (options.count * options.size) / pipeSeconds,
-    };
+    return phaseResult('rpc', recorder.summary(), pingPongSeconds, options.count, options.size, pipeSeconds);
   } finally {
     peer.close();
   }

@@ -29,6 +29,25 @@ export interface PhaseResult {
   pipelinedCount: number;
 }
 
+/** A phase's result from its timings: `count` messages of `size` bytes, `window` at a time in `pipelinedSeconds`. */
+export function phaseResult(
+  phase: PhaseResult['phase'],
+  latency: LatencySummary,
+  pingPongSeconds: number,
+  count: number,
+  size: number,
+  pipelinedSeconds: number,
+): PhaseResult {
+  return {
+    phase,
+    latency,
+    pingPongSeconds,
+    pipelinedCount: count,
+    pipelinedPerSecond: count / pipelinedSeconds,
+    pipelinedBytesPerSecond: (count * size) / pipelinedSeconds,
+  };
+}
+
 export interface RunReport {
   setup: RunSetup;
   phases: PhaseResult[];
