@@ -18,7 +18,7 @@ describe('xenipc sim', () => {
     const sender = await runXenipc(['connect', '1', 'hello', '--domid', '2'], { env, input: 'hello across terminals\n' });
     expect(sender.code).toBe(0);
     const received = await listener.result;
-    expect(received.code).toBe(0);
+    expect(received.code, received.stderr).toBe(0);
     expect(received.stdout.toString()).toBe('hello across terminals\n');
 
     sim.child.kill('SIGINT');

@@ -355,16 +355,26 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     if (this.released || this.endReason !== undefined) return;
     const live = Atomics.load(this.bytes, this.peerLive);
     if (live === LIVE_CONNECTED && !this.peerConnected) {
-      this.peerConnected = true;
-      // One client per channel (as Qubes): once it is here, no other client may find the page.
-      void this.withdrawRendezvous().catch(() => undefined);
-      this.emit('connect');
+      this.markPeerConnected();
       return;
     }
     if (live !== LIVE_GONE) return;
     const flags = Atomics.load(this.bytes, this.peerFlagsByte);
+    // A client can connect, write and leave before we look: live went 2 -> 1 -> 0 unseen. It did
+    // connect if it set its flags (only a connecting client does; listen clears them) or left
+    // data in our read ring; connect first, so what it wrote is delivered before the end.
+    if (!this.peerConnected && this.role === 'server' && ((flags & FLAG_SPEAKS_GOODBYE) !== 0 || this.consumer.available() > 0)) {
+      this.markPeerConnected();
+    }
     const crashed = (flags & FLAG_SPEAKS_GOODBYE) !== 0 && (flags & FLAG_SAID_GOODBYE) === 0;
     this.end(crashed ? 'peer-crashed' : 'peer-closed');
+  }
+
+  private markPeerConnected(): void {
+    this.peerConnected = true;
+    // One client per channel (as Qubes): once it is here, no other client may find the page.
+    void this.withdrawRendezvous().catch(() => undefined);
+    this.emit('connect');
   }
 
   /** Record the end once: fail writers, wake readers, emit 'close'; release if nothing to read. */
