@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitGntalloc(env, exports);
   InitEvtchn(env, exports);
   InitPortPoller(env, exports);
+  InitEventSocket(env, exports);
   InitUapiConstants(env, exports);
   return exports;
 }

@@ -42,10 +42,13 @@ static Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// socketPair() -> [fd, fd], non-blocking stream sockets (stand-in for an evtchn fd in tests).
+// socketPair(datagram = false) -> [fd, fd], non-blocking stream sockets (stand-in for an evtchn
+// fd in tests), or datagram sockets (for the event-socket poller's tests).
 static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  bool datagram = info.Length() > 0 && !info[0].IsUndefined() && ArgBool(info, 0, "datagram");
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) ThrowErrno(info.Env(), "socketpair");
+  int type = datagram ? SOCK_DGRAM : SOCK_STREAM;
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) ThrowErrno(info.Env(), "socketpair");
   Napi::Array result = Napi::Array::New(info.Env(), 2);
   result.Set(0u, Napi::Number::New(info.Env(), fds[0]));
   result.Set(1u, Napi::Number::New(info.Env(), fds[1]));

@@ -8,4 +8,5 @@ void InitGntdev(Napi::Env env, Napi::Object exports);
 void InitGntalloc(Napi::Env env, Napi::Object exports);
 void InitEvtchn(Napi::Env env, Napi::Object exports);
 void InitPortPoller(Napi::Env env, Napi::Object exports);
+void InitEventSocket(Napi::Env env, Napi::Object exports);
 void InitUapiConstants(Napi::Env env, Napi::Object exports);

@@ -1,5 +1,6 @@
 #include "port_poller.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,6 +43,8 @@ PortPoller::PortPoller(const Napi::CallbackInfo& info)
   }
   Napi::Uint32Array ports = info[1].As<Napi::Uint32Array>();
   if (ports.ElementLength() == 0) ThrowType(info.Env(), "ports must hold at least one element");
+  if (info.Length() > 3 && !info[3].IsUndefined()) datagramPairs_ = ArgBool(info, 3, "datagramPairs");
+  if (datagramPairs_ && ports.ElementLength() < 2) ThrowType(info.Env(), "ports must hold at least two elements in datagram mode");
   ports_ = Napi::Persistent(ports);
   onPorts_ = Napi::Persistent(info[2].As<Napi::Function>());
 }
@@ -120,6 +123,15 @@ void PortPoller::HandleReadable(int status) {
     return;
   }
   Napi::Uint32Array ports = ports_.Value();
+  if (datagramPairs_) {
+    ReadDatagramPairs(ports);
+  } else {
+    ReadEvtchn(ports);
+  }
+}
+
+void PortPoller::ReadEvtchn(Napi::Uint32Array ports) {
+  Napi::Env env = Env();
   uint32_t capacity = static_cast<uint32_t>(std::min<size_t>(ports.ElementLength(), kMaxPortsPerRead));
   uint32_t buffer[kMaxPortsPerRead];
   ssize_t got = read(fd_, buffer, capacity * sizeof(uint32_t));
@@ -141,6 +153,30 @@ void PortPoller::HandleReadable(int status) {
   int writeError = wrote < 0 ? errno : 0;
   std::memcpy(ports.Data(), buffer, bytes);
   Deliver(count, writeError != 0 ? ErrnoError(env, "write", writeError).Value() : env.Undefined());
+}
+
+void PortPoller::ReadDatagramPairs(Napi::Uint32Array ports) {
+  Napi::Env env = Env();
+  uint32_t capacity = static_cast<uint32_t>(std::min<size_t>(ports.ElementLength(), kMaxPortsPerRead)) & ~1u;
+  uint32_t* out = ports.Data();
+  uint32_t count = 0;
+  int error = 0;
+  // Bounded also in datagrams read, so a peer flooding malformed ones cannot hold the loop.
+  for (uint32_t reads = 0; count < capacity && reads < kMaxPortsPerRead; reads++) {
+    uint32_t frame[2];
+    // MSG_TRUNC: the return value is the datagram's real length, so a longer one is seen as such.
+    ssize_t got = recv(fd_, frame, sizeof(frame), MSG_DONTWAIT | MSG_TRUNC);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) error = errno;
+      break;
+    }
+    if (got != static_cast<ssize_t>(sizeof(frame))) continue;
+    out[count++] = frame[0];
+    out[count++] = frame[1];
+  }
+  if (count == 0 && error == 0) return;
+  Deliver(count, error != 0 ? ErrnoError(env, "recv", error).Value() : env.Undefined());
 }
 
 void PortPoller::Deliver(uint32_t count, Napi::Value error) {

@@ -38,7 +38,8 @@ export interface NativePortPoller {
 }
 
 export interface NativePortPollerConstructor {
-  new (fd: number, ports: Uint32Array, onPorts: (count: number, error: NativeErrnoError | undefined) => void): NativePortPoller;
+  /** datagramPairs: read 8-byte {domid, port} datagrams (event sockets) instead of evtchn's protocol. */
+  new (fd: number, ports: Uint32Array, onPorts: (count: number, error: NativeErrnoError | undefined) => void, datagramPairs?: boolean): NativePortPoller;
 }
 
 /** One IOCTL_GNTDEV_GRANT_COPY segment as the addon packs it. */
@@ -68,7 +69,14 @@ export interface NativeAddon {
   openDevice(path: string): number;
   closeFd(fd: number): void;
   memfdCreate(name: string, size: number): number;
-  socketPair(): [number, number];
+  /** Non-blocking Unix stream sockets, or datagram sockets (tests stand them in for device fds). */
+  socketPair(datagram?: boolean): [number, number];
+  /** A non-blocking Unix datagram socket bound to `name` (leading NUL: abstract). */
+  eventSocketBind(name: string): number;
+  /** A non-blocking Unix datagram socket connected to `name`. */
+  eventSocketConnect(name: string): number;
+  /** One {from, port} datagram; returns 0 or the errno of a send that did not go (never throws for it). */
+  eventSocketSend(fd: number, from: number, port: number): number;
   MappingHandle: NativeMappingHandleConstructor;
   PortPoller: NativePortPollerConstructor;
   uapi: NativeUapi;
