@@ -1,27 +1,62 @@
 /**
  * Direct event delivery between domain processes: the hot path of the simulation.
  *
- * Each domain process listens on an abstract Unix socket. A sender connects once per peer domain
- * (first 4 bytes: its domid) and then writes one u32 (the receiver's port) per event. Like Xen's
- * shared_info pending bits, every domain has a pending page (one byte per port, a host memfd that
- * peers map): notify() does Atomics.exchange(byte, 1) and writes to the socket only if the byte
- * was 0; the receiver clears the byte BEFORE emitting 'event'. So n notifies before delivery give
- * one socket write and one event, and no wake-up is lost: a notify either finds the byte clear
- * (and sends a frame) or set (and a frame is already on its way, to be followed by an emit).
+ * Each domain process binds a Unix datagram socket at an abstract name and reads it with the
+ * addon's PortPoller (a uv_poll_t, no Node stream in between). A sender keeps one datagram
+ * socket connected to each peer domain and sends one 8-byte datagram per event: {its domid, the
+ * receiver's port} (native/event_socket.cc). Like Xen's shared_info pending bits, every domain
+ * has a pending page (one byte per port, a host memfd that peers map): notify() does
+ * Atomics.exchange(byte, 1) and sends only if the byte was 0; the receiver clears the byte
+ * BEFORE emitting 'event'. So n notifies before delivery give one datagram and one event, and
+ * no wake-up is lost: a notify either finds the byte clear (and sends) or set (and a datagram is
+ * already on its way, to be followed by an emit). A datagram that cannot go (the receiver's
+ * queue is full, or it is gone) goes through the host instead, whose relayed event clears the
+ * byte the same way.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { DomId, EvtchnPort } from '../backend/xen-backend.js';
+import { loadAddon } from '../native/load-addon.js';
+import type { NativeAddon, NativePortPoller } from '../native/native-addon.js';
 import type { MemoryMapping } from '../native/index.js';
 import { PORTS_PER_DOMAIN } from './host-event-channels.js';
 import type { PeerEndpoint, SharedFile } from './host-protocol.js';
 import { mapSharedFile } from './shared-file-mapping.js';
 import { eventSocketName } from './sim-dir.js';
 
+/** Datagrams taken per wake-up at most (two u32 each); more wait for the next one. */
+const PAIRS_PER_WAKE = 256;
+
 /** What a channel needs to send an event to its peer without the host. */
-export interface PeerRoute {
-  readonly pending: Uint8Array;
-  readonly socket: Socket;
+export class PeerRoute {
+  readonly #addon: NativeAddon;
+  readonly #from: DomId;
+  readonly #pending: Uint8Array;
+  #fd: number;
+
+  constructor(addon: NativeAddon, from: DomId, pending: Uint8Array, fd: number) {
+    this.#addon = addon;
+    this.#from = from;
+    this.#pending = pending;
+    this.#fd = fd;
+  }
+
+  /**
+   * Mark `port` pending at the peer and wake it if it was not. False if the event could not go
+   * this way (route closed, queue full, peer gone): the caller sends it through the host.
+   */
+  raise(port: EvtchnPort): boolean {
+    // Checked first: a closed route's pending page is unmapped (its view has length 0).
+    if (this.#fd < 0) return false;
+    if (Atomics.exchange(this.#pending, port, 1) !== 0) return true;
+    return this.#addon.eventSocketSend(this.#fd, this.#from, port) === 0;
+  }
+
+  /** @internal */
+  close(): void {
+    if (this.#fd < 0) return;
+    this.#addon.closeFd(this.#fd);
+    this.#fd = -1;
+  }
 }
 
 interface PeerDomain {
@@ -31,10 +66,12 @@ interface PeerDomain {
 
 export class EventLinks {
   readonly socketName: string;
-  readonly #server: Server;
-  readonly #incoming = new Set<Socket>();
+  readonly #addon: NativeAddon;
   readonly #peers = new Map<DomId, PeerDomain>();
   readonly #onEvent: (from: DomId, port: EvtchnPort) => void;
+  readonly #pairs = new Uint32Array(2 * PAIRS_PER_WAKE);
+  #fd = -1;
+  #poller: NativePortPoller | undefined;
   #ownMapping: MemoryMapping | undefined;
   #ownPending: Uint8Array = new Uint8Array(PORTS_PER_DOMAIN);
   #domid = 0;
@@ -42,17 +79,26 @@ export class EventLinks {
   constructor(dir: string, onEvent: (from: DomId, port: EvtchnPort) => void) {
     this.socketName = eventSocketName(dir, process.pid, randomBytes(6).toString('hex'));
     this.#onEvent = onEvent;
-    this.#server = createServer((socket) => this.#accept(socket));
+    this.#addon = loadAddon();
   }
 
+  /** Binds the event socket and starts reading it (this keeps the process alive until close()). */
   listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.socketName, () => {
-        this.#server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    const addon = this.#addon;
+    this.#fd = addon.eventSocketBind(this.socketName);
+    const pairs = this.#pairs;
+    this.#poller = new addon.PortPoller(
+      this.#fd,
+      pairs,
+      (count) => {
+        // A receive error other than "nothing left" cannot happen on a bound datagram socket;
+        // if it did, the host still relays every event sent through it.
+        for (let i = 0; i + 1 < count; i += 2) this.#frame(pairs[i] as number, pairs[i + 1] as number);
+      },
+      true,
+    );
+    this.#poller.start();
+    return Promise.resolve();
   }
 
   attach(domid: DomId, pendingPage: SharedFile): void {
@@ -64,16 +110,16 @@ export class EventLinks {
   /** The route to a peer domain, connecting and mapping its pending page on first use. */
   routeTo(endpoint: PeerEndpoint): PeerRoute {
     const known = this.#peers.get(endpoint.domid);
-    if (known !== undefined && !known.route.socket.destroyed) return known.route;
-    if (known !== undefined) this.forget(endpoint.domid);
+    if (known !== undefined) return known.route;
     const mapping = mapSharedFile(endpoint.pendingPage, PORTS_PER_DOMAIN, true);
-    const socket = connect(endpoint.eventSocket);
-    socket.setNoDelay?.(true);
-    socket.on('error', () => undefined); // a dead peer: the host tells us through 'disconnected'
-    const hello = Buffer.allocUnsafe(4);
-    hello.writeUInt32LE(this.#domid, 0);
-    socket.write(hello);
-    const route: PeerRoute = { pending: new Uint8Array(mapping.buffer), socket };
+    let fd: number;
+    try {
+      fd = this.#addon.eventSocketConnect(endpoint.eventSocket);
+    } catch (err) {
+      mapping.unmap();
+      throw err;
+    }
+    const route = new PeerRoute(this.#addon, this.#domid, new Uint8Array(mapping.buffer), fd);
     this.#peers.set(endpoint.domid, { mapping, route });
     return route;
   }
@@ -83,7 +129,7 @@ export class EventLinks {
     const peer = this.#peers.get(domid);
     if (peer === undefined) return;
     this.#peers.delete(domid);
-    peer.route.socket.destroy();
+    peer.route.close();
     peer.mapping.unmap();
   }
 
@@ -96,46 +142,20 @@ export class EventLinks {
 
   close(): void {
     for (const domid of [...this.#peers.keys()]) this.forget(domid);
-    for (const socket of this.#incoming) socket.destroy();
-    this.#server.close();
+    this.#poller?.stop();
+    this.#poller = undefined;
+    if (this.#fd >= 0) this.#addon.closeFd(this.#fd);
+    this.#fd = -1;
     this.#ownMapping?.unmap();
     this.#ownMapping = undefined;
     this.#ownPending = new Uint8Array(PORTS_PER_DOMAIN);
   }
 
-  #accept(socket: Socket): void {
-    this.#incoming.add(socket);
-    let from: DomId | undefined;
-    // Frames are 4 bytes; a chunk may split one, so keep up to 3 bytes across chunks.
-    const carry = Buffer.alloc(4);
-    let carried = 0;
-    socket.on('data', (chunk: Buffer) => {
-      let offset = 0;
-      if (carried > 0) {
-        const take = Math.min(4 - carried, chunk.length);
-        chunk.copy(carry, carried, 0, take);
-        carried += take;
-        offset = take;
-        if (carried < 4) return;
-        carried = 0;
-        from = this.#frame(from, carry.readUInt32LE(0));
-      }
-      for (; offset + 4 <= chunk.length; offset += 4) from = this.#frame(from, chunk.readUInt32LE(offset));
-      if (offset < chunk.length) {
-        carried = chunk.copy(carry, 0, offset);
-      }
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.#incoming.delete(socket));
-  }
-
-  /** First frame names the sender; then each frame is a port of ours. Hostile values are dropped. */
-  #frame(from: DomId | undefined, value: number): DomId {
-    if (from === undefined) return value;
-    if (value >= 1 && value < PORTS_PER_DOMAIN) {
-      Atomics.store(this.#ownPending, value, 0);
-      this.#onEvent(from, value);
+  /** One datagram: a port of ours, raised by domain `from`. Hostile values are dropped. */
+  #frame(from: DomId, port: number): void {
+    if (port >= 1 && port < PORTS_PER_DOMAIN) {
+      Atomics.store(this.#ownPending, port, 0);
+      this.#onEvent(from, port);
     }
-    return from;
   }
 }

@@ -1,4 +1,4 @@
-/** An event-channel port of a simulated domain. notify() is one atomic op, plus one socket write if the peer has no event pending. */
+/** An event-channel port of a simulated domain. notify() is one atomic op, plus one datagram if the peer has no event pending. */
 import { EventEmitter } from 'eventemitter3';
 import type { DomId, EventChannel, EventChannelEvents, EventChannelStatus, EvtchnPort } from '../backend/xen-backend.js';
 import type { PeerRoute } from './event-links.js';
@@ -17,8 +17,6 @@ export class SimEventChannel extends EventEmitter<EventChannelEvents> implements
   readonly #host: SimChannelHost;
   #route: PeerRoute | undefined;
   #remotePort = 0;
-  /** The u32 frame naming the peer's port; written as is for every event (never reallocated). */
-  #frame: Buffer = Buffer.alloc(4);
   #userClosed = false;
   #unbound = false;
   /** Unmap notifications that will send on this port: they keep it bound, as evtchn_get does. */
@@ -43,12 +41,7 @@ export class SimEventChannel extends EventEmitter<EventChannelEvents> implements
   sendEvent(): void {
     if (this.#unbound) return;
     const route = this.#route;
-    if (route === undefined) {
-      this.#host.notifyViaHost(this.localPort);
-      return;
-    }
-    // destroyed first: a forgotten peer's pending page is unmapped (its view has length 0)
-    if (!route.socket.destroyed && Atomics.exchange(route.pending, this.#remotePort, 1) === 0) route.socket.write(this.#frame);
+    if (route === undefined || !route.raise(this.#remotePort)) this.#host.notifyViaHost(this.localPort);
   }
 
   status(): Promise<EventChannelStatus> {
@@ -66,8 +59,6 @@ export class SimEventChannel extends EventEmitter<EventChannelEvents> implements
   connect(route: PeerRoute, remotePort: EvtchnPort): void {
     this.#route = route;
     this.#remotePort = remotePort;
-    this.#frame = Buffer.alloc(4);
-    this.#frame.writeUInt32LE(remotePort, 0);
   }
 
   /** @internal The peer unbound or died: events go to the host, which drops them while unbound. */

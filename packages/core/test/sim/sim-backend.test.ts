@@ -178,6 +178,26 @@ describe('simulated host: event channels', () => {
     expect(spurious).toBe(0);
   });
 
+  it("no wake-up is lost when the receiver's event queue is full: the overflow goes through the host", async () => {
+    const [a, b] = await domains(2);
+    // More ports than a Unix datagram queue holds (max_dgram_qlen 512, and ~270 8-byte
+    // datagrams fill the default receive buffer). B cannot read while this thread notifies.
+    const count = 1000;
+    const offers: EventChannel[] = [];
+    const received = new Array<number>(count).fill(0);
+    for (let i = 0; i < count; i++) {
+      const offer = await a.bindUnbound(b.domid);
+      const bound = await b.bindInterdomain(a.domid, offer.localPort);
+      bound.on('event', () => (received[i] = (received[i] ?? 0) + 1));
+      offers.push(offer);
+    }
+    await settle(); // A has learnt every direct route
+    for (const offer of offers) offer.notify();
+    const deadline = Date.now() + 5000;
+    while (received.some((n) => n === 0) && Date.now() < deadline) await settle(20);
+    expect(received.filter((n) => n !== 1)).toEqual([]);
+  });
+
   it('a domain may connect a channel to itself (Xen allows loopback interdomain channels)', async () => {
     const [a] = await domains(1);
     const offer = await a.bindUnbound(a.domid);
