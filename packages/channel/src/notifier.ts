@@ -27,6 +27,10 @@ export class Notifier {
   }
 
   send(bit: number): void {
+    // A plain (seq-cst) load first: the locked RMW only when the peer asked. Safe because the
+    // caller's index store and this load are both seq-cst, as are the peer's request() and its
+    // re-check: either we see its bit, or it sees our index (Dekker's pattern).
+    if ((Atomics.load(this.bytes, this.ownOffset) & bit) === 0) return;
     if ((Atomics.and(this.bytes, this.ownOffset, this.clearMask[bit] ?? 0xff) & bit) !== 0) this.port.notify();
   }
 
