@@ -145,7 +145,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.flush();
     } else if (!this.unpublished) {
       this.unpublished = true;
-      if (!this.flushScheduled) {
+      // During delivery pump() publishes on its way out (a reply costs no microtask).
+      if (!this.flushScheduled && !this.pumping) {
         this.flushScheduled = true;
         queueMicrotask(this.scheduledFlush);
       }
@@ -291,6 +292,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       }
     } finally {
       this.pumping = false;
+      // Replies trySend() wrote during delivery, whichever way pump() ended (paused, yielding...).
+      this.flush();
     }
   }
 
