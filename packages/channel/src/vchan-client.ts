@@ -5,21 +5,18 @@
  * reads read-only -- and announces itself with cli_live = 1 and one event.
  */
 import { XenError, type DomId, type ForeignMapping, type XenBackend } from '@xenipc/core';
+import { CleanupStack } from './cleanup-stack.js';
 import {
   CLI_LIVE,
   CLI_NOTIFY,
   FLAG_SAID_GOODBYE,
   FLAG_SPEAKS_GOODBYE,
   GRANTS,
-  LEFT_CONS,
   LEFT_ORDER,
-  LEFT_PROD,
   LIVE_CONNECTED,
   LIVE_GONE,
   NOTIFY_WRITE,
-  RIGHT_CONS,
   RIGHT_ORDER,
-  RIGHT_PROD,
   SRV_LIVE,
   SRV_NOTIFY,
   controlViews,
@@ -27,9 +24,8 @@ import {
   rejectOrders,
   type RingPlacement,
 } from './control-page.js';
-import { Notifier } from './notifier.js';
+import { endRings } from './end-rings.js';
 import { awaitRendezvous, defaultVchanPath, type VchanPort } from './rendezvous.js';
-import { RingConsumer, RingProducer } from './ring.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
 export interface VchanClientOptions extends VchanWaitOptions {
@@ -66,7 +62,7 @@ export class VchanClient extends VchanEndpoint {
       options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       options.signal,
     );
-    const undo: Array<() => void> = [];
+    const undo = new CleanupStack();
     try {
       const evtchn = await backend.bindInterdomain(options.peer, eventChannel);
       undo.push(() => evtchn.close());
@@ -100,9 +96,7 @@ export class VchanClient extends VchanEndpoint {
       const leftData = await mapRing(left, grants.slice(0, left.pages), true);
       const rightData = await mapRing(right, grants.slice(left.pages), false);
 
-      const notifier = new Notifier(views.bytes, CLI_NOTIFY, SRV_NOTIFY, evtchn);
-      const producer = new RingProducer(views.words, LEFT_PROD / 4, LEFT_CONS / 4, leftData, notifier);
-      const consumer = new RingConsumer(views.words, RIGHT_CONS / 4, RIGHT_PROD / 4, rightData, notifier);
+      const rings = endRings('client', views, leftData, rightData, evtchn);
 
       // Announce: our flags (a stale goodbye from a previous client is cleared), live = 1, ask to
       // be told of writes, one event so the server notices before any data (libxenvchan dae8449).
@@ -121,22 +115,14 @@ export class VchanClient extends VchanEndpoint {
           control,
           ringPages,
           views,
-          consumer,
-          producer,
-          notifier,
+          ...rings,
           spinMicros: options.spinMicros,
           xenstorePath: undefined,
         },
         path,
       );
     } catch (err) {
-      for (const u of undo.reverse()) {
-        try {
-          u();
-        } catch {
-          // best effort
-        }
-      }
+      undo.unwind();
       throw err;
     }
   }

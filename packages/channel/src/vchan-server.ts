@@ -5,30 +5,26 @@
  */
 import { PAGE_SIZE, XenError, type DomId, type EventChannel, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
 import { ChannelClosedError } from './channel-closed-error.js';
+import { CleanupStack } from './cleanup-stack.js';
 import {
   CLI_LIVE,
   CLI_NOTIFY,
   FLAG_SPEAKS_GOODBYE,
   GRANTS,
-  LEFT_CONS,
   LEFT_ORDER,
-  LEFT_PROD,
   LIVE_CONNECTED,
   LIVE_WAITING,
   NOTIFY_WRITE,
-  RIGHT_CONS,
   RIGHT_ORDER,
-  RIGHT_PROD,
   SRV_LIVE,
   SRV_NOTIFY,
   controlViews,
   planRings,
   type RingPlacement,
 } from './control-page.js';
-import { Notifier } from './notifier.js';
+import { endRings } from './end-rings.js';
 import { VchanAcceptLoop } from './vchan-accept-loop.js';
 import { defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
-import { RingConsumer, RingProducer } from './ring.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
 export interface VchanServerOptions extends VchanWaitOptions {
@@ -89,7 +85,7 @@ export class VchanServer extends VchanEndpoint {
   private static async create(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
     const plan = planRings(options.readSize ?? DEFAULT_RING_SIZE, options.writeSize ?? DEFAULT_RING_SIZE);
     const path = options.path ?? defaultVchanPath(backend.domid, options.peer, options.port);
-    const undo: Array<() => void> = [];
+    const undo = new CleanupStack();
     try {
       const evtchn: EventChannel = await backend.bindUnbound(options.peer);
       undo.push(() => evtchn.close());
@@ -125,9 +121,7 @@ export class VchanServer extends VchanEndpoint {
       views.bytes[CLI_NOTIFY] = NOTIFY_WRITE;
       Atomics.store(views.bytes, SRV_NOTIFY, FLAG_SPEAKS_GOODBYE);
 
-      const notifier = new Notifier(views.bytes, SRV_NOTIFY, CLI_NOTIFY, evtchn);
-      const consumer = new RingConsumer(views.words, LEFT_CONS / 4, LEFT_PROD / 4, leftData, notifier);
-      const producer = new RingProducer(views.words, RIGHT_PROD / 4, RIGHT_CONS / 4, rightData, notifier);
+      const rings = endRings('server', views, leftData, rightData, evtchn);
 
       await publishRendezvous(backend.xenstore, backend.domid, path, options.peer, control.refs[0] ?? 0, evtchn.localPort);
       undo.push(() => void backend.xenstore.rm(path).catch(() => undefined));
@@ -141,9 +135,7 @@ export class VchanServer extends VchanEndpoint {
           control,
           ringPages,
           views,
-          consumer,
-          producer,
-          notifier,
+          ...rings,
           spinMicros: options.spinMicros,
           xenstorePath: path,
         },
@@ -151,13 +143,7 @@ export class VchanServer extends VchanEndpoint {
         control.refs[0] ?? 0,
       );
     } catch (err) {
-      for (const u of undo.reverse()) {
-        try {
-          u();
-        } catch {
-          // best effort: the original error matters more
-        }
-      }
+      undo.unwind();
       throw err;
     }
   }
