@@ -12,6 +12,8 @@ import { checkDomid, checkPageCount, checkU32 } from '../backend/validate-args.j
 import { PAGE_SIZE, type DomId, type GrantRef } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
+import { checkFileOffset, checkMmapIndex } from './device-offsets.js';
+import { MappedGrantRegion } from './mapped-grant-region.js';
 import { MemoryMapping } from './memory-mapping.js';
 import { callNative } from './native-error.js';
 import { GNTALLOC_FLAG_WRITABLE } from './uapi-constants.js';
@@ -26,36 +28,20 @@ export interface ShareOptions {
   writable: boolean;
 }
 
-function checkIndex(index: number, syscall: string): void {
-  if (!Number.isSafeInteger(index) || index < 0 || index % PAGE_SIZE !== 0) {
-    throw new XenError({ code: 'EINVAL', syscall, message: `index ${String(index)} is not an mmap offset returned by the device (a multiple of ${PAGE_SIZE})` });
-  }
-}
-
 /** Our pages, granted to one domain and mapped here. */
-export class SharedGrantPages {
-  readonly mapping: MemoryMapping;
-  #closed = false;
+export class SharedGrantPages extends MappedGrantRegion {
   #notifiedPage: number | undefined;
 
   /** @internal Use GrantAllocator.share(). */
   constructor(
     private readonly allocator: GrantAllocator,
     readonly domid: DomId,
-    readonly refs: readonly GrantRef[],
-    readonly writable: boolean,
-    readonly index: number,
+    refs: readonly GrantRef[],
+    writable: boolean,
+    index: number,
     mapping: MemoryMapping,
   ) {
-    this.mapping = mapping;
-  }
-
-  get buffer(): ArrayBuffer {
-    return this.mapping.buffer;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
+    super(refs, writable, index, mapping);
   }
 
   /**
@@ -66,7 +52,7 @@ export class SharedGrantPages {
    */
   setUnmapNotify(request: UnmapNotifyRequest): void {
     const syscall = 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY';
-    if (this.#closed) throw new XenError({ code: 'EBADF', syscall, message: 'the shared pages were already closed' });
+    this.requireOpen(syscall, 'the shared pages were');
     const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, true, syscall);
     const page = Math.floor(offset / PAGE_SIZE);
     this.allocator.setUnmapNotify(this.index + offset, action, port);
@@ -75,11 +61,7 @@ export class SharedGrantPages {
     if (previous !== undefined && previous !== page) this.allocator.setUnmapNotify(this.index + previous * PAGE_SIZE, 0, 0);
   }
 
-  /** munmap (detaching the buffer), then DEALLOC_GREF; fires the unmap notification. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.mapping.unmap();
+  protected release(): void {
     this.allocator.releaseShared(this);
   }
 }
@@ -122,7 +104,7 @@ export class GrantAllocator extends XenDevice {
   /** IOCTL_GNTALLOC_DEALLOC_GREF: drops this fd's reference to `count` grefs from `index`. */
   deallocGrefs(index: number, count: number): void {
     const syscall = 'IOCTL_GNTALLOC_DEALLOC_GREF';
-    checkIndex(index, syscall);
+    checkMmapIndex(index, syscall);
     checkPageCount(count, syscall, GNTALLOC_MAX_PAGES_PER_CALL);
     const fd = this.fd;
     this.#call(syscall, `release ${count} grant(s) at index ${index}`, () => this.addon.gntallocDeallocGref(fd, index, count));
@@ -131,9 +113,7 @@ export class GrantAllocator extends XenDevice {
   /** IOCTL_GNTALLOC_SET_UNMAP_NOTIFY on a raw file offset (page index + byte). Prefer SharedGrantPages.setUnmapNotify. */
   setUnmapNotify(fileOffset: number, action: number, port: number): void {
     const syscall = 'IOCTL_GNTALLOC_SET_UNMAP_NOTIFY';
-    if (!Number.isSafeInteger(fileOffset) || fileOffset < 0) {
-      throw new XenError({ code: 'EINVAL', syscall, message: `offset ${String(fileOffset)} is not a file offset` });
-    }
+    checkFileOffset(fileOffset, syscall);
     checkU32(action, 'action', syscall);
     checkU32(port, 'port', syscall);
     const fd = this.fd;

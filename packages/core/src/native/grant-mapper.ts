@@ -11,6 +11,8 @@ import { checkDomid, checkGrantRefs, checkPageCount, checkU32 } from '../backend
 import { PAGE_SIZE, type DomId, type GrantRef } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
+import { checkFileOffset, checkMmapIndex } from './device-offsets.js';
+import { MappedGrantRegion } from './mapped-grant-region.js';
 import { toNativeSegments, type GrantCopySegment } from './grant-copy.js';
 import { MemoryMapping } from './memory-mapping.js';
 import { callNative, toXenError } from './native-error.js';
@@ -29,41 +31,22 @@ export interface GrantMapOptions {
 
 export type DmabufFlag = 'wc' | 'coherent';
 
-function checkIndex(index: number, syscall: string): void {
-  if (!Number.isSafeInteger(index) || index < 0 || index % PAGE_SIZE !== 0) {
-    throw new XenError({ code: 'EINVAL', syscall, message: `index ${String(index)} is not an mmap offset returned by the device (a multiple of ${PAGE_SIZE})` });
-  }
-}
-
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Grants of another domain mapped contiguously into this process. */
-export class GrantMapping {
-  readonly mapping: MemoryMapping;
-  #closed = false;
-
+export class GrantMapping extends MappedGrantRegion {
   /** @internal Use GrantMapper.map(). */
   constructor(
     private readonly mapper: GrantMapper,
     readonly domids: readonly DomId[],
-    readonly refs: readonly GrantRef[],
-    readonly writable: boolean,
-    /** The mmap offset returned by MAP_GRANT_REF. */
-    readonly index: number,
+    refs: readonly GrantRef[],
+    writable: boolean,
+    index: number,
     mapping: MemoryMapping,
   ) {
-    this.mapping = mapping;
-  }
-
-  /** refs.length * 4096 bytes; detached (byteLength 0) after close(). */
-  get buffer(): ArrayBuffer {
-    return this.mapping.buffer;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
+    super(refs, writable, index, mapping);
   }
 
   /**
@@ -71,21 +54,14 @@ export class GrantMapping {
    * notify a port. One notification per map; calling again replaces it; `{}` removes it.
    */
   setUnmapNotify(request: UnmapNotifyRequest): void {
-    this.#requireOpen('IOCTL_GNTDEV_SET_UNMAP_NOTIFY');
-    const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, this.writable, 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY');
+    const syscall = 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY';
+    this.requireOpen(syscall, 'the grant mapping was');
+    const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, this.writable, syscall);
     this.mapper.setUnmapNotify(this.index + offset, action, port);
   }
 
-  /** munmap (detaching the buffer), then UNMAP_GRANT_REF. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.mapping.unmap();
+  protected release(): void {
     this.mapper.releaseMapping(this);
-  }
-
-  #requireOpen(syscall: string): void {
-    if (this.#closed) throw new XenError({ code: 'EBADF', syscall, message: 'the grant mapping was already closed' });
   }
 }
 
@@ -132,7 +108,7 @@ export class GrantMapper extends XenDevice {
   /** IOCTL_GNTDEV_UNMAP_GRANT_REF: drops a registration (exact index and count). */
   unmapGrantRefs(index: number, count: number): void {
     const syscall = 'IOCTL_GNTDEV_UNMAP_GRANT_REF';
-    checkIndex(index, syscall);
+    checkMmapIndex(index, syscall);
     checkPageCount(count, syscall, GNTDEV_MAX_PAGES_PER_CALL);
     const fd = this.fd;
     this.#call(syscall, `unregister ${count} grant(s) at index ${index}`, () => this.addon.gntdevUnmapGrantRef(fd, index, count));
@@ -210,9 +186,7 @@ export class GrantMapper extends XenDevice {
   /** IOCTL_GNTDEV_SET_UNMAP_NOTIFY on a raw file offset (registration index + byte). Prefer GrantMapping.setUnmapNotify. */
   setUnmapNotify(fileOffset: number, action: number, port: number): void {
     const syscall = 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY';
-    if (!Number.isSafeInteger(fileOffset) || fileOffset < 0) {
-      throw new XenError({ code: 'EINVAL', syscall, message: `offset ${String(fileOffset)} is not a file offset` });
-    }
+    checkFileOffset(fileOffset, syscall);
     checkU32(action, 'action', syscall);
     checkU32(port, 'port', syscall);
     const fd = this.fd;
