@@ -27,37 +27,26 @@ static socklen_t SocketAddress(const Napi::CallbackInfo& info, size_t i, sockadd
   return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
 }
 
-static int NewDatagramSocket(Napi::Env env) {
+// A non-blocking datagram socket bound to (receiver) or connected to (sender) the name in argument 0.
+static Napi::Value DatagramSocketAt(const Napi::CallbackInfo& info, bool receiver) {
+  sockaddr_un addr;
+  socklen_t len = SocketAddress(info, 0, &addr);
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) ThrowErrno(env, "socket");
-  return fd;
+  if (fd < 0) ThrowErrno(info.Env(), "socket");
+  const sockaddr* at = reinterpret_cast<sockaddr*>(&addr);
+  if ((receiver ? bind(fd, at, len) : connect(fd, at, len)) < 0) {
+    int err = errno;
+    close(fd);
+    throw ErrnoError(info.Env(), receiver ? "bind" : "connect", err);
+  }
+  return Napi::Number::New(info.Env(), fd);
 }
 
 // eventSocketBind(name) -> fd of a datagram socket receiving at `name`.
-static Napi::Value Bind(const Napi::CallbackInfo& info) {
-  sockaddr_un addr;
-  socklen_t len = SocketAddress(info, 0, &addr);
-  int fd = NewDatagramSocket(info.Env());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) < 0) {
-    int err = errno;
-    close(fd);
-    throw ErrnoError(info.Env(), "bind", err);
-  }
-  return Napi::Number::New(info.Env(), fd);
-}
+static Napi::Value Bind(const Napi::CallbackInfo& info) { return DatagramSocketAt(info, true); }
 
 // eventSocketConnect(name) -> fd of a datagram socket whose writes go to `name`.
-static Napi::Value Connect(const Napi::CallbackInfo& info) {
-  sockaddr_un addr;
-  socklen_t len = SocketAddress(info, 0, &addr);
-  int fd = NewDatagramSocket(info.Env());
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), len) < 0) {
-    int err = errno;
-    close(fd);
-    throw ErrnoError(info.Env(), "connect", err);
-  }
-  return Napi::Number::New(info.Env(), fd);
-}
+static Napi::Value Connect(const Napi::CallbackInfo& info) { return DatagramSocketAt(info, false); }
 
 // eventSocketSend(fd, from, port) -> 0, or the errno of a send that did not go (EAGAIN: the
 // receiver's queue is full; ECONNREFUSED: it is gone). Never throws for those: the caller
