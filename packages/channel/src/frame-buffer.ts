@@ -54,6 +54,20 @@ export class FrameBuffer {
     return n;
   }
 
+  /**
+   * How much to copy next, given `available` bytes in the ring: everything, unless the frame at
+   * `start` is big and incomplete; then exactly its missing bytes, so the frame ends at `end`
+   * and the buffer empties when it is delivered. Copying past a big frame would leave the start
+   * of the next one behind it, to be moved to the front by a later fill: a third copy of most of
+   * every message when messages are about the ring's size.
+   */
+  wanted(available: number): number {
+    const len = this.nextLength();
+    if (len < 0 || HEADER_BYTES + len <= this.initialBytes >>> 2) return available;
+    const missing = HEADER_BYTES + len - (this.end - this.start);
+    return missing > 0 ? Math.min(available, missing) : available;
+  }
+
   /** Payload length announced by the next header, or -1 if the header is not all here. */
   nextLength(): number {
     return this.end - this.start >= HEADER_BYTES ? this.view.getUint32(this.start, true) : -1;

@@ -408,7 +408,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     if (!this.pausedByUser && !ep.eof) {
       const consumer = ep.consumer;
       const avail = consumer.available();
-      if (avail > 0 && frames.fill(consumer, avail) > 0) {
+      if (avail > 0 && frames.fill(consumer, frames.wanted(avail)) > 0) {
         consumer.publish();
         moved = true;
       }
