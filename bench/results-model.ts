@@ -1,7 +1,12 @@
 /** The shape of a benchmark run's results, as written to bench/results/*.json. */
 
-/** 'unix-socket-unbatched': one write() per message, the naive use, shown for reference. */
-export type StreamTransport = 'xenipc' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy';
+/**
+ * 'unix-socket-unbatched': one write() per message, the naive use, shown for reference.
+ * 'memcpy': one copy per message in one thread; 'two-copy': copy in and copy out through a shared
+ * ring between two spinning threads, no framing or events (the ceiling for a ring whose reader
+ * must copy out before parsing).
+ */
+export type StreamTransport = 'xenipc' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy' | 'two-copy';
 
 export interface StreamRun {
   messages: number;
@@ -13,7 +18,7 @@ export interface StreamRun {
 
 export interface StreamCell {
   transport: StreamTransport;
-  /** Ring size for xenipc and the memcpy ceiling; null where it does not apply. */
+  /** Ring size for xenipc and the memcpy and two-copy ceilings; null where it does not apply. */
   ringBytes: number | null;
   size: number;
   runs: StreamRun[];
@@ -70,8 +75,10 @@ export interface TargetResult {
   name: string;
   wanted: string;
   measured: string;
-  /** null when it could not be measured. */
+  /** null when it could not be measured, or for a reference row without a target. */
   met: boolean | null;
+  /** Shown for comparison, not a project target. */
+  reference?: boolean;
 }
 
 export interface MachineInfo {

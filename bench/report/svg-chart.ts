@@ -8,11 +8,13 @@ import { formatBytes } from './units.js';
 const WIDTH = 760;
 const HEIGHT = 440;
 const MARGIN = { left: 70, right: 190, top: 40, bottom: 50 };
-const COLORS = ['#d62728', '#ff7f0e', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f', '#bcbd22'];
+const COLORS = ['#d62728', '#ff7f0e', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f', '#bcbd22', '#17becf', '#8c564b'];
+/** Ceilings are drawn dashed (one copy) or dotted (two copies). */
+const DASH = { none: '', memcpy: '6 4', twoCopy: '2 3' } as const;
 
 interface Series {
   name: string;
-  dashed: boolean;
+  dash: string;
   points: { size: number; mbPerSec: number }[];
 }
 
@@ -21,8 +23,14 @@ function seriesOf(cells: readonly StreamCell[]): Series[] {
   for (const cell of cells) {
     if (!Number.isFinite(cell.medianMbPerSec)) continue;
     const ring = cell.ringBytes === null ? '' : ` ${formatBytes(cell.ringBytes)} ring`;
-    const name = cell.transport === 'unix-socket' ? 'Unix socket' : cell.transport === 'unix-socket-unbatched' ? 'Unix socket, 1 write/msg' : cell.transport === 'child-ipc' ? 'child_process IPC' : `${cell.transport}${ring}`;
-    const series = byName.get(name) ?? { name, dashed: cell.transport === 'memcpy', points: [] };
+    const name =
+      cell.transport === 'unix-socket' ? 'Unix socket'
+      : cell.transport === 'unix-socket-unbatched' ? 'Unix socket, 1 write/msg'
+      : cell.transport === 'child-ipc' ? 'child_process IPC'
+      : cell.transport === 'two-copy' ? `2-copy${ring}`
+      : `${cell.transport}${ring}`;
+    const dash = cell.transport === 'memcpy' ? DASH.memcpy : cell.transport === 'two-copy' ? DASH.twoCopy : DASH.none;
+    const series = byName.get(name) ?? { name, dash, points: [] };
     series.points.push({ size: cell.size, mbPerSec: cell.medianMbPerSec });
     byName.set(name, series);
   }
@@ -69,10 +77,10 @@ export function renderThroughputSvg(cells: readonly StreamCell[], subtitle: stri
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const path = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.size).toFixed(1)},${y(p.mbPerSec).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${s.dash === '' ? '' : ` stroke-dasharray="${s.dash}"`}/>`);
     for (const p of s.points) parts.push(`<circle cx="${x(p.size).toFixed(1)}" cy="${y(p.mbPerSec).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = MARGIN.top + 14 + i * 20;
-    parts.push(`<line x1="${MARGIN.left + plotW + 12}" x2="${MARGIN.left + plotW + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<line x1="${MARGIN.left + plotW + 12}" x2="${MARGIN.left + plotW + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dash === '' ? '' : ` stroke-dasharray="${s.dash}"`}/>`);
     parts.push(`<text x="${MARGIN.left + plotW + 42}" y="${ly}">${escape(s.name)}</text>`);
   });
   parts.push('</svg>');

@@ -29,7 +29,7 @@ export function buildTables(report: BenchReport): Table[] {
   if (sizes.length > 0) {
     tables.push({
       title: 'One-way stream throughput (median of runs; MB = 10^6 payload bytes)',
-      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket (batched)', 'child_process IPC', 'Unix socket, 1 write/msg', ...rings.map((r) => `memcpy ${formatBytes(r)}`)],
+      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket (batched)', 'child_process IPC', 'Unix socket, 1 write/msg', ...rings.map((r) => `memcpy ${formatBytes(r)}`), ...rings.map((r) => `2-copy ring ${formatBytes(r)}`)],
       rows: sizes.map((size) => [
         formatBytes(size),
         ...rings.map((r) => throughput(streamCell(report, 'xenipc', size, r))),
@@ -37,12 +37,13 @@ export function buildTables(report: BenchReport): Table[] {
         throughput(streamCell(report, 'child-ipc', size, null)),
         throughput(streamCell(report, 'unix-socket-unbatched', size, null)),
         ...rings.map((r) => throughput(streamCell(report, 'memcpy', size, r))),
+        ...rings.map((r) => throughput(streamCell(report, 'two-copy', size, r))),
       ]),
     });
     const ratio = (a: StreamCell | undefined, b: StreamCell | undefined): string => formatRatio((a?.medianMbPerSec ?? NaN) / (b?.medianMbPerSec ?? NaN));
     tables.push({
       title: 'Stream throughput ratios (xenipc median / baseline median)',
-      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'vs socket 1 write/msg', 'of memcpy'])],
+      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'vs socket 1 write/msg', 'of memcpy', 'of 2-copy ceiling'])],
       rows: sizes.map((size) => [
         formatBytes(size),
         ...rings.flatMap((r) => {
@@ -52,6 +53,7 @@ export function buildTables(report: BenchReport): Table[] {
             ratio(xen, streamCell(report, 'child-ipc', size, null)),
             ratio(xen, streamCell(report, 'unix-socket-unbatched', size, null)),
             ratio(xen, streamCell(report, 'memcpy', size, r)),
+            ratio(xen, streamCell(report, 'two-copy', size, r)),
           ];
         }),
       ]),
@@ -101,7 +103,7 @@ export function buildTables(report: BenchReport): Table[] {
     tables.push({
       title: 'Targets',
       header: ['target', 'wanted', 'measured', 'met'],
-      rows: report.targets.map((t) => [t.name, t.wanted, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
+      rows: report.targets.map((t) => [t.name, t.wanted, t.measured, t.met === null ? (t.reference === true ? '-' : 'n/a') : t.met ? 'yes' : 'NO']),
     });
   }
   return tables;

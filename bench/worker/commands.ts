@@ -3,6 +3,7 @@
  * the two workers (e.g. arm the receiver, then start the sender, then collect the receiver).
  */
 import { measureMemcpy, type MemcpySpec } from '../transports/memcpy-ceiling.js';
+import { measureTwoCopy, type TwoCopySpec } from '../transports/two-copy-ceiling.js';
 import type { ConnectionParams, TransportName } from '../transports/transport-name.js';
 import type {
   MessageEndpoint,
@@ -103,6 +104,8 @@ export async function runCommand(state: WorkerState, op: string, args: unknown):
       return measureIdleCpu((args as { ms: number }).ms);
     case 'memcpy':
       return measureMemcpy(args as MemcpySpec);
+    case 'twoCopy':
+      return measureTwoCopy(args as TwoCopySpec);
     default:
       throw new Error(`unknown worker command ${op}`);
   }

@@ -10,7 +10,7 @@ import type { BenchContext } from './bench-context.js';
 import { measureIdle } from './idle.js';
 import { measurePingPong } from './ping-pong.js';
 import { measureRpc } from './rpc.js';
-import { measureMemcpyCeiling, measureStream } from './stream.js';
+import { measureMemcpyCeiling, measureStream, measureTwoCopyCeiling } from './stream.js';
 
 /** A measurement that has not answered after this long is abandoned (and its pair with it). */
 const MEASUREMENT_TIMEOUT_MS = 60_000;
@@ -95,6 +95,11 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
       const cell = streamCell('memcpy', ring, size);
       cells.push(cell);
       steps.push({ family: 'baseline', cells: cell, label: `memcpy ring ${ring} size ${size}`, measure: () => measureMemcpyCeiling(context, size, ring) });
+    }
+    for (const ring of options.ringSizes) {
+      const cell = streamCell('two-copy', ring, size);
+      cells.push(cell);
+      steps.push({ family: 'baseline', cells: cell, label: `2-copy ring ${ring} size ${size}`, measure: () => measureTwoCopyCeiling(context, size, ring) });
     }
     return steps;
   });

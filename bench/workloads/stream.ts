@@ -7,6 +7,7 @@ import type { StreamRun } from '../results-model.js';
 import type { MessageTransport } from '../transports/transport-name.js';
 import type { StreamReceiveResult, StreamSendResult, StreamSpec } from '../worker/endpoint.js';
 import type { MemcpyResult } from '../transports/memcpy-ceiling.js';
+import type { TwoCopyResult, TwoCopySpec } from '../transports/two-copy-ceiling.js';
 import { closeConnection, openConnection, type BenchContext } from './bench-context.js';
 import type { WorkerPair } from '../control/worker-pair.js';
 
@@ -42,5 +43,12 @@ export async function measureMemcpyCeiling(context: BenchContext, size: number, 
   const pair = context.pairs.memcpy;
   await pair.call('a', 'memcpy', { size, ringBytes, durationMs: context.options.streamWarmupMs });
   const result = await pair.call<MemcpyResult>('a', 'memcpy', { size, ringBytes, durationMs: context.options.streamMs });
+  return toRun(result.messages, size, result.seconds);
+}
+
+/** Two threads of the memcpy worker, copy-in / copy-out through a shared ring (two-copy-ceiling.ts). */
+export async function measureTwoCopyCeiling(context: BenchContext, size: number, ringBytes: number): Promise<StreamRun> {
+  const spec: TwoCopySpec = { size, ringBytes, warmupMs: context.options.streamWarmupMs, durationMs: context.options.streamMs };
+  const result = await context.pairs.memcpy.call<TwoCopyResult>('a', 'twoCopy', spec);
   return toRun(result.messages, size, result.seconds);
 }
