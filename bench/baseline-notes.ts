@@ -6,6 +6,7 @@ export const BASELINE_NOTES: readonly string[] = [
   'msgpack-rpc baseline: the same @xenipc/rpc library over a Unix socket (a net.Socket Duplex) instead of a xenipc channel, so the difference is the transport.',
   'memcpy ceiling: one Buffer.copy per message into a ring-sized buffer (in ring-sized pieces for larger messages), in one process.',
   '2-copy ring ceiling: two spinning threads, copy in with one set() per message (index published every quarter ring or when full; messages over half the ring streamed a quarter ring at a time), copy out of everything available with one set() per contiguous run; memfd memory mapped by both threads, as xenipc\'s on the simulated host; no framing, no events. Copy-out-before-parsing makes two copies the minimum for xenipc.',
+  'Ping-pong placements: "unpinned" cells feed the targets; "one CPU" / "two CPUs" cells pin both workers (taskset -a) to one CPU or one CPU each, and compare with the Unix socket in the same placement.',
   'xenipc RPC: @xenipc/rpc createChannelPeer (ChannelTransport over a MessageChannel). xenipc "spinning" = the channel default spinMicros (adaptive), "event-only" = spinMicros 0.',
   'xenipc runs on the simulated Xen host (shared memory between processes); the real-Xen path maps grant pages instead but runs the same ring code.',
 ];

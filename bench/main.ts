@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     domids: undefined,
     xenipcUnavailable: undefined,
     nextName: () => `${process.pid}-${++connectionCount}`,
+    notes: [],
   };
   try {
     await usePrivateAddonCopy(simDir);
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     await host?.close().catch(() => undefined);
     rmSync(simDir, { recursive: true, force: true });
   }
+  report.notes.push(...context.notes);
   if (context.xenipcUnavailable !== undefined) report.notes.push(`xenipc was not (fully) measured: ${context.xenipcUnavailable}`);
   report.targets = evaluateTargets(report);
   report.machine = machineInfo(loadAtStart, busyBefore, otherLoadPercent);

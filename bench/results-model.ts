@@ -1,4 +1,5 @@
 /** The shape of a benchmark run's results, as written to bench/results/*.json. */
+import type { Placement } from './control/cpu-placement.js';
 
 /**
  * 'unix-socket-unbatched': one write() per message, the naive use, shown for reference.
@@ -37,6 +38,13 @@ export interface PingPongCell {
   transport: 'xenipc' | 'unix-socket' | 'child-ipc';
   /** xenipc only: busy-poll before sleeping (true) or event channel only (false). */
   spin: boolean | null;
+  /**
+   * Where the two workers ran: 'free' = unpinned (the targets use these cells), 'one-cpu' = both
+   * pinned to the first CPU, 'two-cpus' = A on the first CPU, B on the second (taskset).
+   */
+  placement: Placement;
+  /** Pinned cells: the CPU of worker A and of worker B; null when unpinned. */
+  cpus: [number, number] | null;
   size: number;
   runs: LatencyRun[];
   medianP50Ns: number;

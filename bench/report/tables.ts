@@ -2,6 +2,7 @@
  * The results as plain tables (header row + rows of strings), shared by the console and the
  * markdown renderers so both always show the same numbers.
  */
+import { describePlacement } from '../control/cpu-placement.js';
 import type { BenchReport, StreamCell } from '../results-model.js';
 import { formatBytes, formatMbPerSec, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
 
@@ -61,17 +62,25 @@ export function buildTables(report: BenchReport): Table[] {
   }
 
   if (report.pingPong.length > 0) {
-    const socket = report.pingPong.find((c) => c.transport === 'unix-socket');
+    const placements = ['free', 'one-cpu', 'two-cpus'] as const;
+    const ordered = placements.flatMap((p) => report.pingPong.filter((c) => c.placement === p));
+    const notes = ['p50 vs Unix socket: against the Unix socket in the same placement. Spinning is not measured on one CPU: the spinner would hold the only CPU its peer needs to answer.'];
+    if (!report.pingPong.some((c) => c.placement !== 'free')) notes.push('Pinned placements were not measured on this machine (see Notes).');
     tables.push({
       title: `Ping-pong round trip, ${report.pingPong[0]!.size} B (median over runs of each run's percentile)`,
-      header: ['transport', 'p50 us', 'p99 us', 'p50 vs Unix socket', 'runs'],
-      rows: report.pingPong.map((c) => [
-        c.transport === 'xenipc' ? `xenipc, ${c.spin ? 'spinning' : 'event-only'}` : c.transport === 'unix-socket' ? 'Unix socket' : 'child_process IPC',
-        formatMicros(c.medianP50Ns),
-        formatMicros(c.medianP99Ns),
-        formatRatio(c.medianP50Ns / (socket?.medianP50Ns ?? NaN)),
-        c.runs.length === 0 && c.errors.length > 0 ? 'failed' : String(c.runs.length),
-      ]),
+      header: ['transport', 'placement', 'p50 us', 'p99 us', 'p50 vs Unix socket', 'runs'],
+      rows: ordered.map((c) => {
+        const socket = report.pingPong.find((s) => s.transport === 'unix-socket' && s.placement === c.placement);
+        return [
+          c.transport === 'xenipc' ? `xenipc, ${c.spin ? 'spinning' : 'event-only'}` : c.transport === 'unix-socket' ? 'Unix socket' : 'child_process IPC',
+          describePlacement(c.placement, c.cpus),
+          formatMicros(c.medianP50Ns),
+          formatMicros(c.medianP99Ns),
+          formatRatio(c.medianP50Ns / (socket?.medianP50Ns ?? NaN)),
+          c.runs.length === 0 && c.errors.length > 0 ? 'failed' : String(c.runs.length),
+        ];
+      }),
+      notes,
     });
   }
 
@@ -116,6 +125,7 @@ export function renderConsole(tables: readonly Table[]): string {
     const widths = table.header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
     const line = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
     out.push('', table.title, line(table.header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line));
+    for (const note of table.notes ?? []) out.push(`  ${note}`);
   }
   return out.join('\n');
 }
@@ -126,6 +136,7 @@ export function renderMarkdownTables(tables: readonly Table[]): string {
     out.push(`### ${table.title}`, '', `| ${table.header.join(' | ')} |`, `|${table.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const row of table.rows) out.push(`| ${row.join(' | ')} |`);
     out.push('');
+    if (table.notes !== undefined && table.notes.length > 0) out.push(...table.notes, '');
   }
   return out.join('\n');
 }

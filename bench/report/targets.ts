@@ -3,6 +3,7 @@
  * medians of interleaved runs (the runs of both sides were taken alternately, minutes apart at
  * most, so drift of the machine affects both alike).
  */
+import type { Placement } from '../control/cpu-placement.js';
 import type { BenchReport, TargetResult } from '../results-model.js';
 import { formatBytes, formatMbPerSec, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
 
@@ -50,7 +51,8 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
   }
   if (report.pingPong.length === 0 && report.rpc.length === 0 && report.idle.length === 0) return targets;
 
-  const ping = (transport: string, spin: boolean | null) => report.pingPong.find((c) => c.transport === transport && c.spin === spin);
+  const ping = (transport: string, spin: boolean | null, placement: Placement = 'free') =>
+    report.pingPong.find((c) => c.transport === transport && c.spin === spin && c.placement === placement);
   const sockPing = ping('unix-socket', null)?.medianP50Ns ?? NaN;
   const spinPing = ping('xenipc', true)?.medianP50Ns ?? NaN;
   const eventPing = ping('xenipc', false)?.medianP50Ns ?? NaN;
@@ -58,6 +60,21 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
     check('ping-pong 64 B p50, spinning, vs Unix socket', '<= 1/20 (0.05x)', spinPing / sockPing, (v) => v <= 1 / 20, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(sockPing)} us)`),
     check('ping-pong 64 B p50, event-only, vs Unix socket', '<= 1x', eventPing / sockPing, (v) => v <= 1, (v) => `${formatRatio(v)} (${formatMicros(eventPing)} us vs ${formatMicros(sockPing)} us)`),
   );
+  // Pinned placements: the same comparison with both sides on one CPU / on two CPUs.
+  for (const [placement, where] of [['one-cpu', 'one CPU'], ['two-cpus', 'two CPUs']] as const) {
+    const sock = ping('unix-socket', null, placement);
+    if (sock === undefined) continue;
+    const event = ping('xenipc', false, placement)?.medianP50Ns ?? NaN;
+    targets.push(
+      reference(`  (reference) ping-pong p50 event-only vs Unix socket, ${where}`, event / sock.medianP50Ns, (v) => `${formatRatio(v)} (${formatMicros(event)} us vs ${formatMicros(sock.medianP50Ns)} us)`),
+    );
+    const spin = ping('xenipc', true, placement);
+    if (spin !== undefined) {
+      targets.push(
+        reference(`  (reference) ping-pong p50 spinning vs Unix socket, ${where}`, spin.medianP50Ns / sock.medianP50Ns, (v) => `${formatRatio(v)} (${formatMicros(spin.medianP50Ns)} us vs ${formatMicros(sock.medianP50Ns)} us)`),
+      );
+    }
+  }
 
   const rpcSock = report.rpc.find((c) => c.transport === 'rpc-unix-socket');
   for (const rpcXen of report.rpc.filter((c) => c.transport === 'rpc-xenipc')) {

@@ -21,6 +21,8 @@ export interface BenchContext {
   xenipcUnavailable: string | undefined;
   /** Unique connection names (socket paths, vchan ports). */
   nextName(): string;
+  /** Notes for the results file (e.g. cells skipped on this machine). */
+  notes: string[];
 }
 
 export function pairFor(context: BenchContext, transport: TransportName): WorkerPair {

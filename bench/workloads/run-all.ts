@@ -4,9 +4,10 @@
  * The two vCPUs here migrate between host cores and cross-core latency changes several-fold from
  * minute to minute, so only measurements taken close together in time are compared.
  */
+import { pinningSupport, withPlacement, type Placement } from '../control/cpu-placement.js';
 import type { IdleCell, PingPongCell, RpcCell, StreamCell, StreamRun } from '../results-model.js';
 import { median } from '../stats.js';
-import type { BenchContext } from './bench-context.js';
+import { pairFor, type BenchContext } from './bench-context.js';
 import { measureIdle } from './idle.js';
 import { measurePingPong } from './ping-pong.js';
 import { measureRpc } from './rpc.js';
@@ -122,24 +123,42 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
 
 export const PING_PONG_SIZE = 64;
 
+/**
+ * Ping-pong: the unpinned cells (the targets use them), then, where taskset and two CPUs are
+ * available, the same comparison with both workers pinned to one CPU and to two CPUs (see
+ * control/cpu-placement.ts). Spinning is not measured on one CPU: the spinner would hold the
+ * only CPU its peer needs to answer. All cells rotate together within each run.
+ */
 export async function runPingPongs(context: BenchContext): Promise<PingPongCell[]> {
   const { options } = context;
-  const make = (transport: PingPongCell['transport'], spin: boolean | null): PingPongCell => ({
+  const support = await pinningSupport();
+  const make = (transport: PingPongCell['transport'], spin: boolean | null, placement: Placement): PingPongCell => ({
     transport,
     spin,
+    placement,
+    cpus: placement === 'free' || !('cpus' in support) ? null : placement === 'one-cpu' ? [support.cpus[0], support.cpus[0]] : support.cpus,
     size: PING_PONG_SIZE,
     runs: [],
     medianP50Ns: Number.NaN,
     medianP99Ns: Number.NaN,
     errors: [],
   });
-  const cells = [make('xenipc', true), make('xenipc', false), make('unix-socket', null), make('child-ipc', null)];
+  const cells = [make('xenipc', true, 'free'), make('xenipc', false, 'free'), make('unix-socket', null, 'free'), make('child-ipc', null, 'free')];
+  if ('cpus' in support) {
+    cells.push(make('xenipc', false, 'one-cpu'), make('unix-socket', null, 'one-cpu'));
+    cells.push(make('xenipc', true, 'two-cpus'), make('xenipc', false, 'two-cpus'), make('unix-socket', null, 'two-cpus'));
+  } else {
+    context.notes.push(`Ping-pong with pinned CPUs (one CPU / two CPUs) was skipped: ${support.unavailable}.`);
+  }
   const steps = cells.map(
     (cell): Step<PingPongCell['runs'][number]> => ({
       family: cell.transport === 'xenipc' ? 'xenipc' : 'baseline',
       cells: cell,
-      label: `ping-pong ${cell.transport}${cell.spin === null ? '' : cell.spin ? ' spin' : ' event-only'}`,
-      measure: () => measurePingPong(context, cell.transport, PING_PONG_SIZE, cell.spin),
+      label: `ping-pong ${cell.transport}${cell.spin === null ? '' : cell.spin ? ' spin' : ' event-only'}${cell.placement === 'free' ? '' : ` [${cell.placement}]`}`,
+      measure: () => {
+        if (cell.placement === 'free' || !('cpus' in support)) return measurePingPong(context, cell.transport, PING_PONG_SIZE, cell.spin);
+        return withPlacement(cell.placement, pairFor(context, cell.transport).pids, support.cpus, () => measurePingPong(context, cell.transport, PING_PONG_SIZE, cell.spin));
+      },
     }),
   );
   for (let run = 0; run < options.runs; run++) {
