@@ -3,6 +3,11 @@
  * as the benchmark does it (onFrame, trySend + flush), counting each side's spins, how many found
  * the message, and the events sent, per round trip; prints the round-trip p50.
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-ping-pong.ts [roundTrips] [spinMicros]
+ * Also prints the p50 of every 1000 round trips: unpinned, the two processes often share one CPU
+ * for the first several thousand (the scheduler wakes a process on its waker's CPU), where
+ * spinning cannot help and event wake-ups are cheap (~6 us), then move apart (~15 us per
+ * wake-up, sub-us when spinning). PROBE_PIN=1 pins the server to CPU 0 and the client to CPU 1
+ * (taskset) from the start.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +51,11 @@ if (role === undefined) {
   const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
   const client = fork(self, [String(roundTrips), String(spin), 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
   client.on('message', (m) => server.send(m));
+  if (process.env.PROBE_PIN === '1') {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
+  }
   await new Promise((r) => client.once('exit', r));
   server.kill();
   await host.close();
@@ -91,6 +101,9 @@ if (role === undefined) {
     channel.flush();
   });
   console.log(`client: ${roundTrips} round trips, p50 ${percentile(rtt, 50).toFixed(2)} us, p99 ${percentile(rtt, 99).toFixed(2)} us`);
+  const windows: string[] = [];
+  for (let i = 0; i < rtt.length; i += 1000) windows.push(percentile(rtt.slice(i, i + 1000), 50).toFixed(1));
+  console.log(`client: p50 of each 1000 round trips (us): ${windows.join(' ')}`);
   if (counts) console.log(show('client', counts));
   setTimeout(() => process.exit(0), 300);
 }
