@@ -21,12 +21,10 @@
  * ring over mapped memory (1 MiB: both ~14.5 GB/s) -- below what xenipc itself reaches.
  *
  * One measurement = a warm-up window, then the timed window, on the same ring and threads; the
- * reader thread is started per measurement and always terminated.
+ * reader thread is started per measurement and always terminated (ring-thread.ts).
  */
-import { closeSync, existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { addonCandidatePaths, mapFile, memfdCreate } from '@xenipc/core';
 import { makePayload } from '../message-pattern.js';
+import { threadMessage, withRingThread } from './ring-thread.js';
 
 export interface TwoCopySpec {
   size: number;
@@ -51,16 +49,12 @@ const CONTROL_PAGE = 4096;
 const STALL_LIMIT_MS = 10_000;
 
 /**
- * The reader thread, as plain JavaScript (a worker_thread does not inherit the TypeScript loader
- * the benchmark runs under; hence also the addon's MappingHandle used directly, as mapFile()
- * does). It maps the memfd, copies each contiguous run of available bytes into a private buffer
- * at offset 0, as xenipc's receive path does when its buffer is empty, until told to stop, then
- * reports how many bytes it consumed.
+ * The reader thread (plain JavaScript after ring-thread.ts's prelude, which maps the memfd as
+ * `mapping`). It copies each contiguous run of available bytes into a private buffer at offset 0,
+ * as xenipc's receive path does when its buffer is empty, until told to stop, then reports how
+ * many bytes it consumed.
  */
 const READER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { MappingHandle } = require(workerData.addonPath);
-const mapping = new MappingHandle(workerData.fd, 0, ${CONTROL_PAGE} + workerData.ringBytes, true);
 (function read(control, ring) {
   const size = ring.length;
   const out = new Uint8Array(size);
@@ -86,140 +80,109 @@ const mapping = new MappingHandle(workerData.fd, 0, ${CONTROL_PAGE} + workerData
 mapping.unmap();
 `;
 
-function nextMessage(worker: Worker, what: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    const onMessage = (message: unknown): void => {
-      cleanup();
-      resolve(message);
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const onExit = (code: number): void => {
-      cleanup();
-      reject(new Error(`two-copy reader thread exited (${code}) before ${what}`));
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-}
+const LABEL = 'two-copy ceiling';
 
 export async function measureTwoCopy(spec: TwoCopySpec): Promise<TwoCopyResult> {
   const { size, ringBytes } = spec;
   if (ringBytes < 16 || (ringBytes & (ringBytes - 1)) !== 0) throw new RangeError(`ring size ${ringBytes} is not a power of two >= 16`);
-  const addonPath = addonCandidatePaths().find((path) => existsSync(path));
-  if (addonPath === undefined) throw new Error(`two-copy ceiling: no native addon (looked for ${addonCandidatePaths().join(', ')})`);
-  const fd = memfdCreate('xenipc-bench-two-copy', CONTROL_PAGE + ringBytes);
-  let mapping;
-  try {
-    mapping = mapFile(fd, 0, CONTROL_PAGE + ringBytes, { writable: true });
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  const control = new Int32Array(mapping.buffer, 0, CONTROL_PAGE / 4);
-  const ring = new Uint8Array(mapping.buffer, CONTROL_PAGE, ringBytes);
-  const source = new Uint8Array(makePayload(size));
-  const mask = ringBytes - 1;
-  const quarter = Math.max(1, ringBytes >>> 2);
-  const half = ringBytes >>> 1;
-  // Messages up to half the ring go in whole; bigger ones stream (see the header comment).
-  const streamed = size > half;
-  // Read the clock about every 256 KiB (every 64 messages at most).
-  const batch = Math.max(1, Math.min(64, Math.floor(262144 / size)));
+  const thread = {
+    label: LABEL,
+    memfdName: 'xenipc-bench-two-copy',
+    mappedBytes: CONTROL_PAGE + ringBytes,
+    source: READER_SOURCE,
+    data: { ringBytes },
+    // The reader spins until told to stop (terminate() would stop it too).
+    beforeTerminate: (buffer: ArrayBuffer) => Atomics.store(new Int32Array(buffer, 0, CONTROL_PAGE / 4), STOP, 1),
+  };
+  return withRingThread(thread, async (buffer, reader, first) => {
+    if (first !== 'ready') throw new Error(`${LABEL}: unexpected first message from the reader thread`);
+    const control = new Int32Array(buffer, 0, CONTROL_PAGE / 4);
+    const ring = new Uint8Array(buffer, CONTROL_PAGE, ringBytes);
+    const source = new Uint8Array(makePayload(size));
+    const mask = ringBytes - 1;
+    const quarter = Math.max(1, ringBytes >>> 2);
+    const half = ringBytes >>> 1;
+    // Messages up to half the ring go in whole; bigger ones stream (see the header comment).
+    const streamed = size > half;
+    // Read the clock about every 256 KiB (every 64 messages at most).
+    const batch = Math.max(1, Math.min(64, Math.floor(262144 / size)));
 
-  let prod = 0; // free-running u32 index
-  let pos = 0; // prod & mask
-  let free = ringBytes; // space known free (refreshed from the reader's index when short)
-  let unpublished = 0;
+    let prod = 0; // free-running u32 index
+    let pos = 0; // prod & mask
+    let free = ringBytes; // space known free (refreshed from the reader's index when short)
+    let unpublished = 0;
 
-  const publish = (): void => {
-    Atomics.store(control, PROD, prod | 0);
-    unpublished = 0;
-  };
-  const waitForSpace = (need: number): void => {
-    if (unpublished > 0) publish();
-    const giveUpAt = performance.now() + STALL_LIMIT_MS;
-    for (let spins = 0; ; spins++) {
-      free = ringBytes - ((prod - Atomics.load(control, CONS)) >>> 0);
-      if (free >= need) return;
-      if ((spins & 1023) === 1023 && performance.now() > giveUpAt) throw new Error(`two-copy reader freed no space for ${STALL_LIMIT_MS} ms`);
-    }
-  };
-  /** Copies `n` bytes of the message from `offset` in at the write position (wrapping). */
-  const copyIn = (offset: number, n: number): void => {
-    const first = Math.min(n, ringBytes - pos);
-    if (n === size && first === n) {
-      ring.set(source, pos);
-    } else {
-      ring.set(source.subarray(offset, offset + first), pos);
-      if (first < n) ring.set(source.subarray(offset + first, offset + n), 0);
-    }
-    pos = (pos + n) & mask;
-    prod = (prod + n) >>> 0;
-    free -= n;
-    unpublished += n;
-    if (unpublished >= quarter) publish();
-  };
-  const putMessage = (): void => {
-    if (!streamed) {
-      if (free < size) waitForSpace(size);
-      copyIn(0, size);
-      return;
-    }
-    let offset = 0;
-    while (offset < size) {
-      const want = Math.min(size - offset, half);
-      if (free < want) waitForSpace(want);
-      const end = offset + Math.min(free, size - offset);
-      while (offset < end) {
-        const step = Math.min(end - offset, quarter);
-        copyIn(offset, step);
-        offset += step;
+    const publish = (): void => {
+      Atomics.store(control, PROD, prod | 0);
+      unpublished = 0;
+    };
+    const waitForSpace = (need: number): void => {
+      if (unpublished > 0) publish();
+      const giveUpAt = performance.now() + STALL_LIMIT_MS;
+      for (let spins = 0; ; spins++) {
+        free = ringBytes - ((prod - Atomics.load(control, CONS)) >>> 0);
+        if (free >= need) return;
+        if ((spins & 1023) === 1023 && performance.now() > giveUpAt) throw new Error(`two-copy reader freed no space for ${STALL_LIMIT_MS} ms`);
       }
-    }
-  };
-  /** Writes for `ms`, then waits until the reader has copied everything out. */
-  const window = (ms: number): TwoCopyResult => {
-    const started = performance.now();
-    const deadline = started + ms;
-    let messages = 0;
-    for (;;) {
-      for (let i = 0; i < batch; i++) putMessage();
-      messages += batch;
-      if (performance.now() >= deadline) break;
-    }
-    if (unpublished > 0) publish();
-    const giveUpAt = performance.now() + STALL_LIMIT_MS;
-    for (let spins = 0; Atomics.load(control, CONS) !== (prod | 0); spins++) {
-      if ((spins & 1023) === 1023 && performance.now() > giveUpAt) throw new Error(`two-copy reader did not drain the ring in ${STALL_LIMIT_MS} ms`);
-    }
-    return { messages, seconds: (performance.now() - started) / 1000 };
-  };
+    };
+    /** Copies `n` bytes of the message from `offset` in at the write position (wrapping). */
+    const copyIn = (offset: number, n: number): void => {
+      const first = Math.min(n, ringBytes - pos);
+      if (n === size && first === n) {
+        ring.set(source, pos);
+      } else {
+        ring.set(source.subarray(offset, offset + first), pos);
+        if (first < n) ring.set(source.subarray(offset + first, offset + n), 0);
+      }
+      pos = (pos + n) & mask;
+      prod = (prod + n) >>> 0;
+      free -= n;
+      unpublished += n;
+      if (unpublished >= quarter) publish();
+    };
+    const putMessage = (): void => {
+      if (!streamed) {
+        if (free < size) waitForSpace(size);
+        copyIn(0, size);
+        return;
+      }
+      let offset = 0;
+      while (offset < size) {
+        const want = Math.min(size - offset, half);
+        if (free < want) waitForSpace(want);
+        const end = offset + Math.min(free, size - offset);
+        while (offset < end) {
+          const step = Math.min(end - offset, quarter);
+          copyIn(offset, step);
+          offset += step;
+        }
+      }
+    };
+    /** Writes for `ms`, then waits until the reader has copied everything out. */
+    const window = (ms: number): TwoCopyResult => {
+      const started = performance.now();
+      const deadline = started + ms;
+      let messages = 0;
+      for (;;) {
+        for (let i = 0; i < batch; i++) putMessage();
+        messages += batch;
+        if (performance.now() >= deadline) break;
+      }
+      if (unpublished > 0) publish();
+      const giveUpAt = performance.now() + STALL_LIMIT_MS;
+      for (let spins = 0; Atomics.load(control, CONS) !== (prod | 0); spins++) {
+        if ((spins & 1023) === 1023 && performance.now() > giveUpAt) throw new Error(`two-copy reader did not drain the ring in ${STALL_LIMIT_MS} ms`);
+      }
+      return { messages, seconds: (performance.now() - started) / 1000 };
+    };
 
-  let reader: Worker | undefined;
-  try {
-    reader = new Worker(READER_SOURCE, { eval: true, workerData: { addonPath, fd, ringBytes } });
-    if ((await nextMessage(reader, 'starting')) !== 'ready') throw new Error('two-copy reader thread: unexpected first message');
     const warmup = window(spec.warmupMs);
     const timed = window(spec.durationMs);
-    const consumed = nextMessage(reader, 'reporting');
+    const consumed = threadMessage(reader, LABEL, 'reporting');
     Atomics.store(control, STOP, 1);
     const bytes = await consumed;
     const expected = (warmup.messages + timed.messages) * size;
-    if (bytes !== expected) throw new Error(`two-copy ceiling: wrote ${expected} bytes, the reader consumed ${String(bytes)}`);
+    if (bytes !== expected) throw new Error(`${LABEL}: wrote ${expected} bytes, the reader consumed ${String(bytes)}`);
     return timed;
-  } finally {
-    Atomics.store(control, STOP, 1);
-    await reader?.terminate();
-    mapping.unmap();
-    closeSync(fd);
-  }
+  });
 }
