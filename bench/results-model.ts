@@ -35,7 +35,12 @@ export interface LatencyRun {
 }
 
 export interface PingPongCell {
-  transport: 'xenipc' | 'unix-socket' | 'child-ipc';
+  /**
+   * 'bare-ring': the bare ring floor, two spinning threads of one process bouncing the same frame
+   * over the vchan layout with nothing but the copies and index updates (see
+   * transports/bare-ring-floor.ts); its "A" is the echo thread, its "B" the timing thread.
+   */
+  transport: 'xenipc' | 'unix-socket' | 'child-ipc' | 'bare-ring';
   /** xenipc only: busy-poll before sleeping (true) or event channel only (false). */
   spin: boolean | null;
   /**

@@ -4,7 +4,9 @@
  * when it must wake an idle vCPU as when both processes share one, whatever the transport, and
  * unpinned runs land on either; pinning both sides of a comparison the same way removes that
  * noise. Pinning uses `taskset -a -p` (util-linux; -a: every thread of the process) right before
- * a measurement, and puts each process back on the CPUs it had right after.
+ * a measurement, and puts each process back on the CPUs it had right after. The bare ring floor
+ * runs as two threads of one process: withThreadApart() pins it (the affinity of a Linux thread
+ * is its own, set with `taskset -p` on its thread id).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -61,6 +63,25 @@ export function describePlacement(placement: Placement, cpus: readonly [number, 
       return `one CPU${where}`;
     case 'two-cpus':
       return `two CPUs${where}`;
+  }
+}
+
+/**
+ * Runs `measure` with every thread of process `pid` on `processCpu` except thread `tid`, alone on
+ * `threadCpu` (taskset -a -p, then taskset -p on the thread id), then puts every thread of the
+ * process back on the CPU list it had (also when `measure` fails).
+ */
+export async function withThreadApart<T>(pid: number, processCpu: number, tid: number, threadCpu: number, measure: () => Promise<T>): Promise<T> {
+  const previous = await affinityList(pid);
+  try {
+    await setAffinity(pid, String(processCpu));
+    await run('taskset', ['-p', '-c', String(threadCpu), String(tid)]);
+    return await measure();
+  } finally {
+    // A process left pinned would disturb every later measurement: fail loudly.
+    await setAffinity(pid, previous).catch((error: unknown) => {
+      throw new Error(`could not restore the CPU affinity of process ${pid}: ${String(error)}`);
+    });
   }
 }
 

@@ -3,7 +3,7 @@
  * markdown renderers so both always show the same numbers.
  */
 import { describePlacement } from '../control/cpu-placement.js';
-import type { BenchReport, StreamCell } from '../results-model.js';
+import type { BenchReport, PingPongCell, StreamCell } from '../results-model.js';
 import { formatBytes, formatMbPerSec, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
 
 export interface Table {
@@ -20,6 +20,19 @@ function streamCell(report: BenchReport, transport: string, size: number, ring: 
 function throughput(cell: StreamCell | undefined): string {
   if (cell === undefined || cell.runs.length === 0) return cell?.errors.length ? 'failed' : 'n/a';
   return `${formatMbPerSec(cell.medianMbPerSec)} MB/s, ${formatRate(cell.medianMsgPerSec)} msg/s`;
+}
+
+function pingPongName(cell: PingPongCell): string {
+  switch (cell.transport) {
+    case 'xenipc':
+      return `xenipc, ${cell.spin ? 'spinning' : 'event-only'}`;
+    case 'unix-socket':
+      return 'Unix socket';
+    case 'child-ipc':
+      return 'child_process IPC';
+    case 'bare-ring':
+      return 'bare ring floor (2 threads)';
+  }
 }
 
 export function buildTables(report: BenchReport): Table[] {
@@ -65,6 +78,9 @@ export function buildTables(report: BenchReport): Table[] {
     const placements = ['free', 'one-cpu', 'two-cpus'] as const;
     const ordered = placements.flatMap((p) => report.pingPong.filter((c) => c.placement === p));
     const notes = ['p50 vs Unix socket: against the Unix socket in the same placement. Spinning is not measured on one CPU: the spinner would hold the only CPU its peer needs to answer.'];
+    if (report.pingPong.some((c) => c.transport === 'bare-ring')) {
+      notes.push('Bare ring floor: two spinning threads of one process bounce the same frame over the vchan layout (copy in, index store, copy out; nothing else); A = the echo thread, B = the timing thread. It moves with host-core placement from run to run: compare xenipc with it only within one run (Targets, reference rows).');
+    }
     if (!report.pingPong.some((c) => c.placement !== 'free')) notes.push('Pinned placements were not measured on this machine (see Notes).');
     tables.push({
       title: `Ping-pong round trip, ${report.pingPong[0]!.size} B (median over runs of each run's percentile)`,
@@ -72,7 +88,7 @@ export function buildTables(report: BenchReport): Table[] {
       rows: ordered.map((c) => {
         const socket = report.pingPong.find((s) => s.transport === 'unix-socket' && s.placement === c.placement);
         return [
-          c.transport === 'xenipc' ? `xenipc, ${c.spin ? 'spinning' : 'event-only'}` : c.transport === 'unix-socket' ? 'Unix socket' : 'child_process IPC',
+          pingPongName(c),
           describePlacement(c.placement, c.cpus),
           formatMicros(c.medianP50Ns),
           formatMicros(c.medianP99Ns),

@@ -60,6 +60,16 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
     check('ping-pong 64 B p50, spinning, vs Unix socket', '<= 1/20 (0.05x)', spinPing / sockPing, (v) => v <= 1 / 20, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(sockPing)} us)`),
     check('ping-pong 64 B p50, event-only, vs Unix socket', '<= 1x', eventPing / sockPing, (v) => v <= 1, (v) => `${formatRatio(v)} (${formatMicros(eventPing)} us vs ${formatMicros(sockPing)} us)`),
   );
+  // The bare ring floor moves with host-core placement from run to run; only a ratio to the floor
+  // measured in the same run (interleaved) says what xenipc's own code adds.
+  for (const [placement, where] of [['free', 'same run'], ['two-cpus', 'two CPUs, same run']] as const) {
+    const floor = ping('bare-ring', null, placement);
+    if (floor === undefined) continue;
+    const spin = ping('xenipc', true, placement)?.medianP50Ns ?? NaN;
+    targets.push(
+      reference(`  (reference) ping-pong p50 spinning vs bare ring floor (${where})`, spin / floor.medianP50Ns, (v) => `${formatRatio(v)} (${formatMicros(spin)} us vs ${formatMicros(floor.medianP50Ns)} us)`),
+    );
+  }
   // Pinned placements: the same comparison with both sides on one CPU / on two CPUs.
   for (const [placement, where] of [['one-cpu', 'one CPU'], ['two-cpus', 'two CPUs']] as const) {
     const sock = ping('unix-socket', null, placement);

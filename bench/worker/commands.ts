@@ -2,6 +2,7 @@
  * The steps of each workload, as run inside a worker. The orchestrator sequences them across
  * the two workers (e.g. arm the receiver, then start the sender, then collect the receiver).
  */
+import { measureBareRing, type BareRingSpec } from '../transports/bare-ring-floor.js';
 import { measureMemcpy, type MemcpySpec } from '../transports/memcpy-ceiling.js';
 import { measureTwoCopy, type TwoCopySpec } from '../transports/two-copy-ceiling.js';
 import type { ConnectionParams, TransportName } from '../transports/transport-name.js';
@@ -106,6 +107,8 @@ export async function runCommand(state: WorkerState, op: string, args: unknown):
       return measureMemcpy(args as MemcpySpec);
     case 'twoCopy':
       return measureTwoCopy(args as TwoCopySpec);
+    case 'bareRing':
+      return measureBareRing(args as BareRingSpec);
     default:
       throw new Error(`unknown worker command ${op}`);
   }

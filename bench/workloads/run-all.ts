@@ -9,7 +9,7 @@ import type { IdleCell, PingPongCell, RpcCell, StreamCell, StreamRun } from '../
 import { median } from '../stats.js';
 import { pairFor, type BenchContext } from './bench-context.js';
 import { measureIdle } from './idle.js';
-import { measurePingPong } from './ping-pong.js';
+import { measureBareRingFloor, measurePingPong } from './ping-pong.js';
 import { measureRpc } from './rpc.js';
 import { measureMemcpyCeiling, measureStream, measureTwoCopyCeiling } from './stream.js';
 
@@ -127,7 +127,10 @@ export const PING_PONG_SIZE = 64;
  * Ping-pong: the unpinned cells (the targets use them), then, where taskset and two CPUs are
  * available, the same comparison with both workers pinned to one CPU and to two CPUs (see
  * control/cpu-placement.ts). Spinning is not measured on one CPU: the spinner would hold the
- * only CPU its peer needs to answer. All cells rotate together within each run.
+ * only CPU its peer needs to answer. The bare ring floor (two threads of the memcpy worker, see
+ * transports/bare-ring-floor.ts) follows xenipc spinning in each placement it is measured in,
+ * so that the two are taken next to each other in most runs. All cells rotate together within
+ * each run.
  */
 export async function runPingPongs(context: BenchContext): Promise<PingPongCell[]> {
   const { options } = context;
@@ -143,10 +146,10 @@ export async function runPingPongs(context: BenchContext): Promise<PingPongCell[
     medianP99Ns: Number.NaN,
     errors: [],
   });
-  const cells = [make('xenipc', true, 'free'), make('xenipc', false, 'free'), make('unix-socket', null, 'free'), make('child-ipc', null, 'free')];
+  const cells = [make('xenipc', true, 'free'), make('bare-ring', null, 'free'), make('xenipc', false, 'free'), make('unix-socket', null, 'free'), make('child-ipc', null, 'free')];
   if ('cpus' in support) {
     cells.push(make('xenipc', false, 'one-cpu'), make('unix-socket', null, 'one-cpu'));
-    cells.push(make('xenipc', true, 'two-cpus'), make('xenipc', false, 'two-cpus'), make('unix-socket', null, 'two-cpus'));
+    cells.push(make('xenipc', true, 'two-cpus'), make('bare-ring', null, 'two-cpus'), make('xenipc', false, 'two-cpus'), make('unix-socket', null, 'two-cpus'));
   } else {
     context.notes.push(`Ping-pong with pinned CPUs (one CPU / two CPUs) was skipped: ${support.unavailable}.`);
   }
@@ -156,8 +159,11 @@ export async function runPingPongs(context: BenchContext): Promise<PingPongCell[
       cells: cell,
       label: `ping-pong ${cell.transport}${cell.spin === null ? '' : cell.spin ? ' spin' : ' event-only'}${cell.placement === 'free' ? '' : ` [${cell.placement}]`}`,
       measure: () => {
-        if (cell.placement === 'free' || !('cpus' in support)) return measurePingPong(context, cell.transport, PING_PONG_SIZE, cell.spin);
-        return withPlacement(cell.placement, pairFor(context, cell.transport).pids, support.cpus, () => measurePingPong(context, cell.transport, PING_PONG_SIZE, cell.spin));
+        const transport = cell.transport;
+        // The floor pins its own two threads (one process), inside the memcpy worker.
+        if (transport === 'bare-ring') return measureBareRingFloor(context, PING_PONG_SIZE, cell.cpus);
+        if (cell.placement === 'free' || !('cpus' in support)) return measurePingPong(context, transport, PING_PONG_SIZE, cell.spin);
+        return withPlacement(cell.placement, pairFor(context, transport).pids, support.cpus, () => measurePingPong(context, transport, PING_PONG_SIZE, cell.spin));
       },
     }),
   );
