@@ -27,7 +27,9 @@ export function formatMicros(ns: number): string {
 
 export function formatRatio(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
-  return value >= 10 ? `${value.toFixed(0)}x` : `${value.toFixed(2)}x`;
+  if (value >= 10) return `${value.toFixed(0)}x`;
+  // Below 0.1, two decimals would print 0.052 as "0.05x" next to a "<= 0.05x" target it misses.
+  return value >= 0.1 ? `${value.toFixed(2)}x` : `${value.toFixed(3)}x`;
 }
 
 export function formatPercent(value: number): string {
