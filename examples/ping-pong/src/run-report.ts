@@ -76,3 +76,15 @@ export function formatReport(report: RunReport, json: boolean): string {
   if (json) return `${JSON.stringify(report)}\n`;
   return `${[formatSetup(report.setup), ...report.phases.map(formatPhase)].join('\n')}\n`;
 }
+
+/** The key=value pairs of one printed line (setup or phase): the parser for scripts and tests. */
+export function parseReportLine(line: string): Record<string, string> {
+  return Object.fromEntries([...line.matchAll(/([\w/-]+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+/** A printed latency ("12.3us") in microseconds; throws on anything else. */
+export function parseMicros(value: string | undefined): number {
+  const match = /^(\d+(?:\.\d+)?)us$/.exec(value ?? '');
+  if (!match) throw new Error(`not a latency: ${String(value)}`);
+  return Number(match[1]);
+}

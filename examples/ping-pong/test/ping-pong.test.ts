@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startSimulatedHost } from '@xenipc/core';
 import { describe, expect, it } from 'vitest';
+import { parseMicros, parseReportLine } from '../src/run-report.js';
 import { spawnTs } from '../../../test/support/spawn-domain.js';
 
 const MAIN = new URL('../src/main.ts', import.meta.url);
@@ -34,24 +35,13 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run>
   return finish(spawnTs(MAIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
 }
 
-/** key=value pairs of one report line. */
-function fields(line: string): Record<string, string> {
-  return Object.fromEntries([...line.matchAll(/([\w/-]+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]));
-}
-
-function micros(value: string | undefined): number {
-  const match = /^(\d+(?:\.\d+)?)us$/.exec(value ?? '');
-  if (!match) throw new Error(`not a latency: ${value}`);
-  return Number(match[1]);
-}
-
 function checkPhaseLine(line: string, phase: string, count: number): void {
   expect(line.startsWith(phase)).toBe(true);
-  const f = fields(line);
+  const f = parseReportLine(line);
   expect(Number(f['count'])).toBe(count);
-  const p50 = micros(f['p50']);
-  const p99 = micros(f['p99']);
-  const max = micros(f['max']);
+  const p50 = parseMicros(f['p50']);
+  const p99 = parseMicros(f['p99']);
+  const max = parseMicros(f['max']);
   expect(p50).toBeGreaterThan(0);
   expect(p50).toBeLessThanOrEqual(p99);
   expect(p99).toBeLessThanOrEqual(max);
@@ -67,7 +57,7 @@ describe('examples/ping-pong', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    const setup = fields(lines[0] as string);
+    const setup = parseReportLine(lines[0] as string);
     expect(setup).toMatchObject({ backend: 'sim', 'server-domid': '1', 'client-domid': '2', 'ring-size': '4096', size: '100', count: '300', warmup: '10', window: '8' });
     checkPhaseLine(lines[1] as string, 'channel', 300);
     checkPhaseLine(lines[2] as string, 'rpc', 300);
@@ -101,7 +91,7 @@ describe('examples/ping-pong', () => {
       expect(c.code, c.stderr).toBe(0);
       expect(s.code, s.stderr).toBe(0);
       const lines = c.stdout.trim().split('\n');
-      expect(fields(lines[0] as string)).toMatchObject({ 'server-domid': '7', 'client-domid': '8' });
+      expect(parseReportLine(lines[0] as string)).toMatchObject({ 'server-domid': '7', 'client-domid': '8' });
       checkPhaseLine(lines[1] as string, 'channel', 100);
       checkPhaseLine(lines[2] as string, 'rpc', 100);
     } finally {

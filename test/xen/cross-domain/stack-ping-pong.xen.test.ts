@@ -5,6 +5,7 @@
  * 0, the client's report parses with the expected counts, and the server echoed every message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMicros, parseReportLine } from '../../../examples/ping-pong/src/run-report.js';
 import { AgentProcess } from '../peer/agent-process.js';
 import type { ProcessResult } from '../peer/agent-protocol.js';
 import { closeCrossDomain, openCrossDomain, runningInXen, type CrossDomain } from '../peer/cross-domain.js';
@@ -25,31 +26,20 @@ function roleArgs(role: 'server' | 'client', peer: number, port: string): string
     : [...common, '--count', String(COUNT), '--warmup', String(WARMUP), '--size', '100', '--window', String(WINDOW), '--connect-timeout', String(RUN_TIMEOUT_MS)];
 }
 
-/** key=value pairs of one report line. */
-function fields(line: string): Record<string, string> {
-  return Object.fromEntries([...line.matchAll(/([\w/-]+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]));
-}
-
-function micros(value: string | undefined): number {
-  const match = /^(\d+(?:\.\d+)?)us$/.exec(value ?? '');
-  if (!match) throw new Error(`not a latency: ${value}`);
-  return Number(match[1]);
-}
-
 function checkReport(stdout: string, serverDomid: number, clientDomid: number): void {
   const lines = stdout.trim().split('\n');
   expect(lines, stdout).toHaveLength(3);
-  expect(fields(lines[0] as string)).toMatchObject({
+  expect(parseReportLine(lines[0] as string)).toMatchObject({
     backend: 'xen', 'server-domid': String(serverDomid), 'client-domid': String(clientDomid),
     'ring-size': '4096', size: '100', count: String(COUNT), warmup: String(WARMUP), window: String(WINDOW),
   });
   for (const [index, phase] of ['channel', 'rpc'].entries()) {
     const line = lines[index + 1] as string;
     expect(line.startsWith(phase), line).toBe(true);
-    const f = fields(line);
+    const f = parseReportLine(line);
     expect(Number(f['count'])).toBe(COUNT);
     expect(Number(f['pipelined'])).toBe(COUNT);
-    const [p50, p99, max] = [micros(f['p50']), micros(f['p99']), micros(f['max'])];
+    const [p50, p99, max] = [parseMicros(f['p50']), parseMicros(f['p99']), parseMicros(f['max'])];
     expect(p50).toBeGreaterThan(0);
     expect(p50).toBeLessThanOrEqual(p99);
     expect(p99).toBeLessThanOrEqual(max);
