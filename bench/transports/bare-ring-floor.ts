@@ -23,6 +23,7 @@
  * 0.66, 0.82 and 0.96 us). Hence a fresh memfd per measurement, as each xenipc connection gets
  * fresh grant memfds on the simulated host, and the floor in the benchmark's rotation.
  */
+import { controlPage, DEFAULT_RING_SIZE } from '@xenipc/channel';
 import { withThreadApart } from '../control/cpu-placement.js';
 import { makePayload } from '../message-pattern.js';
 import type { RoundTripSamples } from '../worker/endpoint.js';
@@ -43,19 +44,18 @@ export interface BareRingSpec {
 
 const LABEL = 'bare ring floor';
 const FRAME_HEADER = 4;
-/** xenipc's default ring size (DEFAULT_RING_SIZE of @xenipc/channel), each direction. */
-const RING = 65536;
+/** xenipc's default ring size, each direction. */
+const RING = DEFAULT_RING_SIZE;
 const CONTROL_PAGE = 4096;
 const LEFT_RING = CONTROL_PAGE;
 const RIGHT_RING = CONTROL_PAGE + RING;
-// Int32 word indexes in the control page (libxenvchan's header: left cons/prod, right cons/prod),
-// and byte indexes of the notify bytes (cli_notify, srv_notify).
-const LEFT_CONS = 0;
-const LEFT_PROD = 1;
-const RIGHT_CONS = 2;
-const RIGHT_PROD = 3;
-const CLI_NOTIFY = 22;
-const SRV_NOTIFY = 23;
+// Int32 word indexes of libxenvchan's header (the channel's byte offsets / 4); the notify bytes
+// (cli_notify, srv_notify) are byte offsets.
+const LEFT_CONS = controlPage.LEFT_CONS / 4;
+const LEFT_PROD = controlPage.LEFT_PROD / 4;
+const RIGHT_CONS = controlPage.RIGHT_CONS / 4;
+const RIGHT_PROD = controlPage.RIGHT_PROD / 4;
+const { CLI_NOTIFY, SRV_NOTIFY } = controlPage;
 /** How long the timing thread waits for one echo before it declares the echo thread dead. */
 const STALL_LIMIT_MS = 10_000;
 
