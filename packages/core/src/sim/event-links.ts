@@ -83,7 +83,7 @@ export class EventLinks {
   }
 
   /** Binds the event socket and starts reading it (this keeps the process alive until close()). */
-  listen(): Promise<void> {
+  listen(): void {
     const addon = this.#addon;
     this.#fd = addon.eventSocketBind(this.socketName);
     const pairs = this.#pairs;
@@ -91,14 +91,13 @@ export class EventLinks {
       this.#fd,
       pairs,
       (count) => {
-        // A receive error other than "nothing left" cannot happen on a bound datagram socket;
-        // if it did, the host still relays every event sent through it.
+        // The error argument is not read: recv() of a queued datagram on a bound socket has no
+        // failure to report (EAGAIN, "nothing left", is handled in the addon).
         for (let i = 0; i + 1 < count; i += 2) this.#frame(pairs[i] as number, pairs[i + 1] as number);
       },
       true,
     );
     this.#poller.start();
-    return Promise.resolve();
   }
 
   attach(domid: DomId, pendingPage: SharedFile): void {

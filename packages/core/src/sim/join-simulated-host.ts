@@ -80,7 +80,7 @@ export async function joinSimulatedHost(options: JoinSimulatedHostOptions = {}):
   const dir = prepareSimDir(options.dir ?? defaultSimDir());
   let backend: SimBackend | undefined;
   const links = new EventLinks(dir, (from, port) => backend?.onEvent(from, port));
-  await links.listen();
+  links.listen();
   let host: HostConnection | undefined;
   try {
     host = new HostConnection(await connectHost(dir, options.autoStart ?? true, options.startTimeoutMs ?? 15_000));
