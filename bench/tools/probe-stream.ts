@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinSimulatedHost, startSimulatedHost, type EventChannel } from '@xenipc/core';
+import type { EventChannel } from '@xenipc/core';
+import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 
 const [size = 65536, ring = 65536, count = 2000, spin = 50] = process.argv.slice(2, 6).map(Number);

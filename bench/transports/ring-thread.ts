@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { addonCandidatePaths, mapFile, memfdCreate } from '@xenipc/core';
+import { mapFile, memfdCreate } from '@xenipc/core';
+import { addonCandidatePaths } from '@xenipc/core/backend-kit';
 
 /**
  * The start of every thread's source (plain JavaScript: a worker_thread does not inherit the

@@ -7,6 +7,6 @@ export interface BenchHost {
 }
 
 export async function startSimulatedHostForBench(dir: string): Promise<BenchHost> {
-  const { startSimulatedHost } = await import('@xenipc/core');
+  const { startSimulatedHost } = await import('@xenipc/sim');
   return startSimulatedHost({ dir });
 }

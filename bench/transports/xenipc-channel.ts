@@ -39,7 +39,7 @@ function peerOf(params: ConnectionParams): number {
 }
 
 export async function joinSimulatedHostForBench(state: WorkerState, args: { dir: string }): Promise<number> {
-  const { joinSimulatedHost } = await import('@xenipc/core');
+  const { joinSimulatedHost } = await import('@xenipc/sim');
   const backend = await joinSimulatedHost({ dir: args.dir, autoStart: false });
   state.backend = backend;
   return backend.domid;

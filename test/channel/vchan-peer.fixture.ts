@@ -11,7 +11,8 @@
  *     channel's end replies {reason, received, detectedAt, leftInRing}
  */
 import { createHash } from 'node:crypto';
-import { joinSimulatedHost, type XenBackend } from '@xenipc/core';
+import type { XenBackend } from '@xenipc/core';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 
 type Command = { id: number; cmd: string; [key: string]: unknown };

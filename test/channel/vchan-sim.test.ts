@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSimLedger, startSimulatedHost, type SimulatedHost } from '@xenipc/core';
+import { getSimLedger, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { VchanProcess } from './vchan-process.js';
 
 const TRANSFER_BYTES = Number(process.env['XENIPC_TRANSFER_BYTES'] ?? 4 * 1024 * 1024);

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSimLedger } from '@xenipc/core';
-import { DomainProcess } from './domain-process.js';
+import { getSimLedger } from '@xenipc/sim';
+import { DomainProcess } from '../support/domain-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenipc-sim-auto-'));
 const env = { ...process.env, XENIPC_SIM_IDLE_MS: '300' };

@@ -15,7 +15,7 @@ export default defineConfig({
   test: {
     ...rootTest,
     include: [...xenTestFiles, 'test/xen/**/*.test.ts'],
-    exclude: (rootTest.exclude ?? []).filter((glob) => glob !== 'test/xen/**'),
+    exclude: (rootTest.exclude ?? []).filter((glob) => glob !== 'test/xen/**' && glob !== '**/*.xen.test.ts'),
     // Everything runs ~10x slower under QEMU's TCG.
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulatedHost } from '@xenipc/core';
+import { startSimulatedHost } from '@xenipc/sim';
 import type { PingPongOptions } from './ping-pong-options.js';
 
 const SERVER_DOMID = 1;

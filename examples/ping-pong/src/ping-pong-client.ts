@@ -3,16 +3,17 @@
  * and prints the report on stdout (progress goes to stderr).
  */
 import { DEFAULT_SPIN_MICROS } from '@xenipc/channel';
-import { chooseBackend, connectChannel, openBackend } from '@xenipc/cli';
+import { connectChannel } from '@xenipc/cli';
+import { chooseBackend, openBackend } from '@xenipc/sim';
 import { runChannelPhase } from './channel-phase.js';
-import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
+import { backendRequest, phasePort, type PingPongOptions } from './ping-pong-options.js';
 import { runRpcPhase } from './rpc-phase.js';
 import { exitOnSignal } from './exit-on-signal.js';
 import { formatReport, type PhaseResult, type RunReport } from './run-report.js';
 
 export async function runClient(options: PingPongOptions): Promise<number> {
   const peer = options.peer as number;
-  const choice = chooseBackend(backendValues(options), process.env);
+  const choice = chooseBackend(backendRequest(options), process.env);
   const backend = await openBackend(choice);
   const stop = new AbortController();
   const removeSignalHandlers = exitOnSignal(backend, stop);

@@ -4,6 +4,7 @@
  * process in each domain).
  */
 import { parseArgs } from 'node:util';
+import type { BackendRequest } from '@xenipc/sim';
 
 export type Role = 'server' | 'client';
 export type BackendKind = 'sim' | 'xen';
@@ -139,11 +140,7 @@ export function phasePort(port: string, phase: Phase): string {
   return phase === 'channel' ? port : `${port}-rpc`;
 }
 
-/** The options @xenipc/cli's chooseBackend() reads. */
-export function backendValues(options: PingPongOptions): { backend?: string; 'sim-dir'?: string; domid?: number } {
-  return {
-    ...(options.backend === undefined ? {} : { backend: options.backend }),
-    ...(options.simDir === undefined ? {} : { 'sim-dir': options.simDir }),
-    ...(options.domid === undefined ? {} : { domid: options.domid }),
-  };
+/** The request @xenipc/sim's chooseBackend() reads. */
+export function backendRequest(options: PingPongOptions): BackendRequest {
+  return { backend: options.backend, simDir: options.simDir, domid: options.domid };
 }

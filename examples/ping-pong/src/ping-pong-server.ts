@@ -3,15 +3,16 @@
  * client closes it. Tells a launching parent (over IPC, if any) when the first channel is up.
  */
 import type { VchanServer } from '@xenipc/channel';
-import { chooseBackend, describeBackend, openBackend, publishChannel } from '@xenipc/cli';
+import { publishChannel } from '@xenipc/cli';
+import { chooseBackend, describeBackend, openBackend } from '@xenipc/sim';
 import { exitOnSignal } from './exit-on-signal.js';
 import { serveChannelPhase } from './channel-phase.js';
-import { backendValues, phasePort, type PingPongOptions } from './ping-pong-options.js';
+import { backendRequest, phasePort, type PingPongOptions } from './ping-pong-options.js';
 import { serveRpcPhase } from './rpc-phase.js';
 
 export async function runServer(options: PingPongOptions): Promise<number> {
   const peer = options.peer as number;
-  const choice = chooseBackend(backendValues(options), process.env);
+  const choice = chooseBackend(backendRequest(options), process.env);
   const backend = await openBackend(choice);
   const stop = new AbortController();
   const removeSignalHandlers = exitOnSignal(backend, stop);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { startSimulatedHost } from '@xenipc/core';
+import { startSimulatedHost } from '@xenipc/sim';
 import { describe, expect, it } from 'vitest';
 import { parseMicros, parseReportLine } from '../src/run-report.js';
 import { spawnTs } from '../../../test/support/spawn-domain.js';

@@ -2,7 +2,7 @@
  * The xenstore rendezvous: where a server publishes its control page grant and event-channel
  * port, and how a client finds them (libxenvchan's init_xs_srv / client_init).
  */
-import { XenError, type DomId, type XenStore } from '@xenipc/core';
+import { type DomId, XenError, type XenStore } from '@xenipc/core';
 
 /** A vchan port name: libxenvchan/Qubes use numbers, ocaml-vchan `[a-zA-Z0-9_-]+`. */
 export type VchanPort = number | string;

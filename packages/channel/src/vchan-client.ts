@@ -4,7 +4,7 @@
  * cli_live), validates the orders the (untrusted) server wrote, maps the rings -- the one it
  * reads read-only -- and announces itself with cli_live = 1 and one event.
  */
-import { XenError, type DomId, type ForeignMapping, type XenBackend } from '@xenipc/core';
+import { type DomId, type ForeignMapping, type XenBackend, XenError } from '@xenipc/core';
 import { CleanupStack } from './cleanup-stack.js';
 import {
   CLI_LIVE,

@@ -14,7 +14,15 @@
  * (or on close()). Writes after the end throw ChannelClosedError.
  */
 import { EventEmitter } from 'eventemitter3';
-import { XenError, type DomId, type EventChannel, type EvtchnPort, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
+import {
+  type DomId,
+  type EventChannel,
+  type EvtchnPort,
+  type ForeignMapping,
+  type GrantedPages,
+  type XenBackend,
+  XenError,
+} from '@xenipc/core';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
 import {
   CLI_LIVE,

@@ -3,7 +3,15 @@
  * grants the control page (unmap-notify on srv_live) and the ring pages, writes the header, and
  * publishes ring-ref + event-channel in xenstore for one peer domain.
  */
-import { PAGE_SIZE, XenError, type DomId, type EventChannel, type ForeignMapping, type GrantedPages, type XenBackend } from '@xenipc/core';
+import {
+  type DomId,
+  type EventChannel,
+  type ForeignMapping,
+  type GrantedPages,
+  PAGE_SIZE,
+  type XenBackend,
+  XenError,
+} from '@xenipc/core';
 import { ChannelClosedError } from './channel-closed-error.js';
 import { CleanupStack } from './cleanup-stack.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { ChannelClosedError, MessageChannel, VchanClient, VchanServer, type VchanServer as Server } from '@xenipc/channel';
 
 describe('VchanServer.serve', () => {

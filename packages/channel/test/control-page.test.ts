@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { VchanClient, VchanServer, controlPage } from '@xenipc/channel';
-import { createLoopbackHost } from '@xenipc/core';
 import { loopbackPair } from './loopback-pair.js';
 
 const { planRings, rejectOrders } = controlPage;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, VchanClient, VchanServer, type CloseReason, type VchanEndpoint } from '@xenipc/channel';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { loopbackPair, nextTurn, patternBytes } from './loopback-pair.js';
 
 const SIZES = [1024, 2048, 4096, 65536, 1 << 20];

@@ -1,5 +1,5 @@
 /** A connected server (domain 1) / client (domain 2) pair on a fresh loopback host. */
-import { createLoopbackHost, type LoopbackBackend, type LoopbackHost } from '@xenipc/core';
+import { createLoopbackHost, type LoopbackBackend, type LoopbackHost } from '@xenipc/sim';
 import { VchanClient, VchanServer } from '@xenipc/channel';
 
 export interface Pair {

@@ -15,7 +15,7 @@
  *
  * Prints the median of `reps` windows per size.
  */
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer } from '@xenipc/channel';
 
 const sizes = (process.argv[2] ?? '16,64,256,1024,4096,65536').split(',').map(Number);

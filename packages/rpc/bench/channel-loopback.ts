@@ -7,7 +7,7 @@
  * Run: node --conditions=xenipc-source --import tsx packages/rpc/bench/channel-loopback.ts [rounds] [endpoint,channel]
  * (one mode per process gives steadier numbers: both in one process share JIT feedback)
  */
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer } from '@xenipc/rpc';
 

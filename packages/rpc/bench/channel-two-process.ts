@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { joinSimulatedHost, startSimulatedHost } from '@xenipc/core';
+import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer, createStreamPeer } from '@xenipc/rpc';
 

@@ -1,5 +1,5 @@
 /** Bench child: echoes every MessageChannel message back (argv: sim dir, client domid, port). */
-import { joinSimulatedHost } from '@xenipc/core';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanServer } from '@xenipc/channel';
 
 const [dir, clientDomid, port] = process.argv.slice(2) as [string, string, string];

@@ -3,7 +3,7 @@
  * argv: sim dir, client domid, vchan port, mode ('endpoint': ChannelTransport opens the channel
  * with onFrame; 'channel': over a MessageChannel's 'message' events). Posts {domid} over IPC.
  */
-import { joinSimulatedHost } from '@xenipc/core';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanServer } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer } from '@xenipc/rpc';
 

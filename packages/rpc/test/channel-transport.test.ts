@@ -1,5 +1,5 @@
 /** RpcPeer over @xenipc/channel MessageChannels on the in-process loopback host. */
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { describe, expect, it } from 'vitest';
 import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer } from '../src/index.js';

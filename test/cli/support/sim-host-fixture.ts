@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulatedHost, type SimulatedHost } from '@xenipc/core';
+import { type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 
 export interface SimHostFixture {
   dir: string;

@@ -3,7 +3,7 @@
  * the peer agent. Test files open one per file (beforeAll) and close it afterwards.
  */
 import { existsSync } from 'node:fs';
-import { openXenBackend, type DomId, type XenBackend } from '@xenipc/core';
+import { type DomId, openXenBackend, type XenBackend } from '@xenipc/core';
 import { findPeerDomid, PeerAgent } from './agent-client.js';
 
 /** True inside a Xen domain (the rig); the Xen test files skip elsewhere. */

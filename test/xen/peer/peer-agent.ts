@@ -3,8 +3,16 @@
  * devices for dom0-side tests, which drive it through xenstore (agent-protocol.ts). Requests run
  * concurrently; each answers once.
  */
-import type { EventChannel, ForeignMapping, GrantedPages, XenBackend, XenStore } from '@xenipc/core';
-import { connectXenStore, openXenBackend, XENSTORED_SOCKET_PATH } from '@xenipc/core';
+import {
+  connectXenStore,
+  type EventChannel,
+  type ForeignMapping,
+  type GrantedPages,
+  openXenBackend,
+  type XenBackend,
+  type XenStore,
+  XENSTORED_SOCKET_PATH,
+} from '@xenipc/core';
 import { existsSync } from 'node:fs';
 import { AgentProcess } from './agent-process.js';
 import { agentDir, type AgentError, type AgentOp, type AgentOps, type AgentRequest, type AgentResponse, type Handle } from './agent-protocol.js';

@@ -3,7 +3,7 @@
  * stdin goes to the peer, the peer's bytes go to stdout. EOF on stdin closes our write side;
  * the peer closing ends stdout and the command (exit 0); a failure exits 1.
  */
-import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-choice.js';
+import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-options.js';
 import { acceptChannelStream, checkRingSize, connectChannelStream, PORT_HELP } from '../channel-endpoints.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';

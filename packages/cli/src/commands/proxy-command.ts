@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { XenBackend } from '@xenipc/core';
-import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-choice.js';
+import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-options.js';
 import { acceptChannelStream, connectChannelStream, PORT_HELP, type ChannelEndpoint } from '../channel-endpoints.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startSimulatedHost } from '@xenipc/core';
+import { startSimulatedHost } from '@xenipc/sim';
 import type { CliContext, Command } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { HELP_OPTION, parseCommandLine } from '../parse-command-line.js';

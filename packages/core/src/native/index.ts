@@ -1,7 +1,6 @@
 // The native device layer: mappings (with or without Xen) and the Xen device wrappers.
 export { MemoryMapping, mapFile, mapFilePages, memfdCreate, MAX_MAPPING_BYTES, type FilePage, type MapOptions } from './memory-mapping.js';
-export { ADDON_PATH_ENV, addonCandidatePaths, loadAddon } from './load-addon.js';
-export type { NativeAddon, NativeUapi } from './native-addon.js';
+export { ADDON_PATH_ENV } from './load-addon.js';
 export { XenDevice, type OpenDeviceOptions } from './xen-device.js';
 export { DEFAULT_DEVICE_PATHS, GNTALLOC_LIMIT_PATH, type XenDeviceName } from './device-errors.js';
 export { GrantMapper, GrantMapping, GNTDEV_MAX_PAGES_PER_CALL, type GrantMapOptions, type DmabufFlag } from './grant-mapper.js';

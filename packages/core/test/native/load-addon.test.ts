@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addonCandidatePaths, ADDON_PATH_ENV } from '@xenipc/core';
+import { ADDON_PATH_ENV } from '@xenipc/core';
+import { addonCandidatePaths } from '@xenipc/core/backend-kit';
 import { spawnTs } from '../../../../test/support/spawn-domain.js';
 
 describe('addon loader', () => {

@@ -5,7 +5,8 @@
  */
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadAddon, PendingPortPoller, XenError } from '@xenipc/core';
+import { PendingPortPoller, XenError } from '@xenipc/core';
+import { loadAddon } from '@xenipc/core/backend-kit';
 import { spawnTs } from '../../../../test/support/spawn-domain.js';
 
 const cleanups: Array<() => void> = [];
@@ -175,7 +176,7 @@ describe('worker threads', () => {
   it('terminating workers with an active poller and live mappings does not crash the process', async () => {
     const { spawn } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
-    const { addonCandidatePaths } = await import('@xenipc/core');
+    const { addonCandidatePaths } = await import('@xenipc/core/backend-kit');
     const { existsSync } = await import('node:fs');
     const addon = addonCandidatePaths().find((path) => existsSync(path));
     const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/worker-teardown-child.mjs', import.meta.url)), String(addon)]);

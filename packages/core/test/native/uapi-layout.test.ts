@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadAddon } from '@xenipc/core';
+import { loadAddon } from '@xenipc/core/backend-kit';
 
 const _IOC_NONE = 0;
 function IOC(dir: number, type: string, nr: number, size: number): number {

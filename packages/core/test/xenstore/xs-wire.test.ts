@@ -9,7 +9,7 @@ import {
   XsFrameDecoder,
   XsMessageType,
   XsProtocolError,
-} from '@xenipc/core';
+} from '@xenipc/core/backend-kit';
 
 function header(type: number, reqId: number, txId: number, length: number): Buffer {
   const b = Buffer.alloc(XS_HEADER_SIZE);

@@ -1,4 +1,0 @@
-// The in-process loopback host (fast unit tests of code written against XenBackend).
-export { createLoopbackHost, LoopbackHost, LoopbackBackend, type LoopbackLedger } from './loopback-host.js';
-export { LoopbackXenStore, InMemoryXenStoreData } from './in-memory-xenstore.js';
-export { LoopbackEventChannel } from './loopback-event-channel.js';

@@ -1,0 +1,225 @@
+/**
+ * Semantics particular to the simulated host, with several domains joined from this one process
+ * (each join is its own domain). What every host must do is in test/conformance/; the
+ * multi-process acceptance tests live in test/sim/.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventChannel } from '@xenipc/core';
+import { getSimLedger, joinSimulatedHost, type SimBackend, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
+
+let dir: string;
+let host: SimulatedHost;
+const joined: SimBackend[] = [];
+
+async function domains(count: number): Promise<SimBackend[] & [SimBackend, SimBackend, SimBackend]> {
+  const list: SimBackend[] = [];
+  for (let i = 0; i < count; i++) list.push(await joinSimulatedHost({ dir, autoStart: false }));
+  joined.push(...list);
+  return list as SimBackend[] & [SimBackend, SimBackend, SimBackend];
+}
+
+function nextEvent(channel: EventChannel, timeoutMs = 2000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no event')), timeoutMs);
+    channel.once('event', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Lets socket traffic between the domains (all in this process) settle. */
+function settle(ms = 30): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'xenipc-sim-unit-'));
+  host = await startSimulatedHost({ dir, grantLimit: 64 });
+});
+
+afterEach(async () => {
+  await Promise.all(joined.splice(0).map((d) => d.close()));
+  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, grantFiles: 0 } });
+});
+
+afterAll(async () => {
+  await host.close();
+  expect(readdirSync(dir)).toEqual([]);
+  rmSync(dir, { recursive: true });
+});
+
+describe('simulated host: grants', () => {
+  it('a grant stops being mappable once its sharer lets go; an existing mapping keeps working', async () => {
+    const [a, b] = await domains(2);
+    const pages = await a.share(b.domid, 1);
+    const mapping = await b.map(a.domid, pages.refs);
+    new Uint8Array(pages.buffer)[9] = 9;
+    pages.close();
+    expect(new Uint8Array(mapping.buffer)[9]).toBe(9);
+    await settle();
+    await expect(b.map(a.domid, pages.refs)).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+    expect((await getSimLedger(dir)).totals.grantFiles).toBe(1); // kept alive by B's mapping
+    mapping.close();
+  });
+
+  it('rejects bad arguments with EINVAL before asking the host, and maps of unknown domains', async () => {
+    const [a, b] = await domains(2);
+    await expect(a.share(b.domid, 0)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.share(-1, 1)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.map(b.domid, [])).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(a.map(4000, [8])).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
+  });
+
+  it('the grant limit counts pages per domain (ENOSPC) and frees them on close', async () => {
+    const [a, b] = await domains(2);
+    const big = await a.share(b.domid, 64);
+    await expect(a.share(b.domid, 1)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await b.share(a.domid, 1); // another domain has its own budget
+    big.close();
+    await settle();
+    (await a.share(b.domid, 1)).close();
+  });
+
+  it('unmap-notify validation: CLEAR_BYTE needs a writable mapping, the offset must be inside, the port ours', async () => {
+    const [a, b, c] = await domains(3);
+    const pages = await a.share(b.domid, 1, { writable: false });
+    const mapping = await b.map(a.domid, pages.refs, { writable: false });
+    expect(() => mapping.setUnmapNotify({ clearByte: 0 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => pages.setUnmapNotify({ clearByte: 4096 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    const foreign = await c.bindUnbound(a.domid);
+    expect(() => pages.setUnmapNotify({ sendEvent: foreign })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});
+
+describe('simulated host: event channels', () => {
+  it('bindInterdomain: ESRCH for a missing domain, EINVAL for a port not offered to us', async () => {
+    const [a, b, c] = await domains(3);
+    const offer = await a.bindUnbound(b.domid);
+    await expect(c.bindInterdomain(a.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b.bindInterdomain(a.domid, offer.localPort + 100)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(b.bindInterdomain(7000, 1)).rejects.toMatchObject({ code: 'ESRCH' });
+    expect(await offer.status()).toBe('unbound');
+    await b.bindInterdomain(a.domid, offer.localPort);
+    expect(await offer.status()).toBe('interdomain');
+    await expect(c.bindInterdomain(a.domid, offer.localPort)).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('events flow both ways, early notifies from the unbound side are relayed, close stops delivery', async () => {
+    const [a, b] = await domains(2);
+    const aPort = await a.bindUnbound(b.domid);
+    const bPort = await b.bindInterdomain(a.domid, aPort.localPort);
+    // A may not have heard that B connected yet: its notify then goes through the host.
+    let event = nextEvent(bPort);
+    aPort.notify();
+    await event;
+    event = nextEvent(aPort);
+    bPort.notify();
+    await event;
+    let late = 0;
+    aPort.on('event', () => late++);
+    aPort.close();
+    bPort.notify();
+    await settle();
+    expect(late).toBe(0);
+    expect(await aPort.status()).toBe('closed');
+    expect(await bPort.status()).toBe('unbound');
+  });
+
+  it('an event that arrives before our own bind has completed is not lost (direct link vs host reply race)', async () => {
+    const [a, b] = await domains(2);
+    // Ports are handed out from 1 in a fresh domain: pretend A's frame for B's port 1 overtook
+    // the host's reply to B's bind (they travel on different sockets).
+    b.onEvent(a.domid, 1);
+    const early = await b.bindUnbound(a.domid);
+    expect(early.localPort).toBe(1);
+    await nextEvent(early);
+    // Only from the domain the port is for: a frame from anyone else is ignored.
+    b.onEvent(7, 2);
+    const other = await b.bindUnbound(a.domid);
+    expect(other.localPort).toBe(2);
+    let spurious = 0;
+    other.on('event', () => spurious++);
+    await settle();
+    expect(spurious).toBe(0);
+  });
+
+  it("no wake-up is lost when the receiver's event queue is full: the overflow goes through the host", async () => {
+    const [a, b] = await domains(2);
+    // More ports than a Unix datagram queue holds (max_dgram_qlen 512, and ~270 8-byte
+    // datagrams fill the default receive buffer). B cannot read while this thread notifies.
+    const count = 1000;
+    const offers: EventChannel[] = [];
+    const received = new Array<number>(count).fill(0);
+    for (let i = 0; i < count; i++) {
+      const offer = await a.bindUnbound(b.domid);
+      const bound = await b.bindInterdomain(a.domid, offer.localPort);
+      bound.on('event', () => (received[i] = (received[i] ?? 0) + 1));
+      offers.push(offer);
+    }
+    await settle(); // A has learnt every direct route
+    for (const offer of offers) offer.notify();
+    const deadline = Date.now() + 5000;
+    while (received.some((n) => n === 0) && Date.now() < deadline) await settle(20);
+    expect(received.filter((n) => n !== 1)).toEqual([]);
+  });
+
+  it('a domain may connect a channel to itself (Xen allows loopback interdomain channels)', async () => {
+    const [a] = await domains(1);
+    const offer = await a.bindUnbound(a.domid);
+    const other = await a.bindInterdomain(a.domid, offer.localPort);
+    let event = nextEvent(offer);
+    other.notify();
+    await event;
+    event = nextEvent(other);
+    offer.notify();
+    await event;
+  });
+
+  it('a peer that leaves turns our port unbound; notify on it is silently dropped (as Xen does)', async () => {
+    const [a, b] = await domains(2);
+    const aPort = await a.bindUnbound(b.domid);
+    await b.bindInterdomain(a.domid, aPort.localPort);
+    await b.close();
+    expect(await aPort.status()).toBe('unbound');
+    aPort.notify();
+    expect(await aPort.status()).toBe('unbound');
+  });
+
+  it('the host going away makes every channel emit error', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-unit2-'));
+    const host2 = await startSimulatedHost({ dir: dir2 });
+    const a = await joinSimulatedHost({ dir: dir2, autoStart: false });
+    const port = await a.bindUnbound(0);
+    const failed = new Promise<Error>((resolve) => port.on('error', resolve));
+    await host2.close();
+    expect(await failed).toMatchObject({ code: 'ENOTCONN' });
+    await a.close();
+    rmSync(dir2, { recursive: true });
+  });
+});
+
+describe('simulated host: lifecycle', () => {
+  it('a second host for the same directory is refused (EADDRINUSE); a stale host.sock is replaced', async () => {
+    await expect(startSimulatedHost({ dir })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-stale-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir2, 'host.sock'), 'stale');
+    const host2 = await startSimulatedHost({ dir: dir2 });
+    const a = await joinSimulatedHost({ dir: dir2, autoStart: false });
+    expect(a.domid).toBe(1);
+    await a.close();
+    await host2.close();
+    expect(readdirSync(dir2)).toEqual([]);
+    rmSync(dir2, { recursive: true });
+  });
+
+  it('joining without a host and without autoStart says how to start one', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'xenipc-sim-none-'));
+    await expect(joinSimulatedHost({ dir: dir2, autoStart: false })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('xenipc sim') });
+    rmSync(dir2, { recursive: true });
+  });
+});
