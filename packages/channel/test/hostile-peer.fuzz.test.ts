@@ -44,6 +44,8 @@ for (const victimRole of ['server', 'client'] as const) {
         const pair: Pair = await loopbackPair({ readSize: sizes[next() % 4] as number, writeSize: sizes[next() % 4] as number });
         const victim: VchanEndpoint = victimRole === 'server' ? pair.server : pair.client;
         const honest: VchanEndpoint = victimRole === 'server' ? pair.client : pair.server;
+        // The hostile writes go through the server's grant (writable; a client may map pages
+        // read-only). That view detaches when the server closes, which ends this round.
         const internals = pair.server as unknown as Internals;
         const pages = [new Uint8Array(internals.parts.control.buffer), ...internals.parts.ringPages.map((p) => new Uint8Array(p.buffer))];
         const control = pages[0] as Uint8Array;
@@ -67,7 +69,7 @@ for (const victimRole of ['server', 'client'] as const) {
         const payload = new Uint8Array(300);
         const sends: Promise<void>[] = [];
         // Mutate until the victim ends (e.g. a live byte was cleared) or the budget is spent.
-        for (let i = 0; i < 20_000 && done < MUTATIONS && victim.closeReason === undefined; i++, done++) {
+        for (let i = 0; i < 20_000 && done < MUTATIONS && victim.closeReason === undefined && control.byteLength > 0; i++, done++) {
           const r = next();
           switch (r % 32) {
             case 0: // an index: any u32

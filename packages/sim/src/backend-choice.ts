@@ -25,10 +25,16 @@ export interface BackendRequest {
   domid?: number | undefined;
 }
 
-/** The request cannot be met as given (an unknown backend, no simulated host named, ...). */
+/** Why a request cannot be met: an unknown backend, a domid on Xen, no host named, no host there. */
+export type BackendChoiceProblem = 'unknown-backend' | 'domid-on-xen' | 'no-sim-dir' | 'no-sim-host';
+
+/** The request cannot be met as given; `problem` says which part (a CLI names its flag). */
 export class BackendChoiceError extends Error {
   override readonly name = 'BackendChoiceError';
   readonly code = 'ERR_XENIPC_BACKEND_CHOICE';
+  constructor(readonly problem: BackendChoiceProblem, message: string) {
+    super(message);
+  }
 }
 
 export const GNTALLOC_DEVICE_PATH = '/dev/xen/gntalloc';
@@ -41,16 +47,17 @@ export function defaultBackendKind(gntallocPath = GNTALLOC_DEVICE_PATH): Backend
 export function chooseBackend(request: BackendRequest, env: NodeJS.ProcessEnv = process.env): BackendChoice {
   const requested = request.backend;
   if (requested !== undefined && requested !== 'xen' && requested !== 'sim') {
-    throw new BackendChoiceError(`the backend must be sim or xen, got ${JSON.stringify(requested)}`);
+    throw new BackendChoiceError('unknown-backend', `the backend must be sim or xen, got ${JSON.stringify(requested)}`);
   }
   const kind = requested ?? defaultBackendKind();
   if (kind === 'xen') {
-    if (request.domid !== undefined) throw new BackendChoiceError('a domid applies to a simulated host only; on Xen the domain has its own id');
+    if (request.domid !== undefined) throw new BackendChoiceError('domid-on-xen', 'a domid applies to a simulated host only; on Xen the domain has its own id');
     return { kind };
   }
   const simDir = request.simDir || env[SIM_DIR_ENV];
   if (!simDir) {
     throw new BackendChoiceError(
+      'no-sim-dir',
       `no simulated host given and no Xen here (${GNTALLOC_DEVICE_PATH} is missing): start one with \`xenipc sim\` ` +
         `in another terminal and pass its directory (--sim-dir <dir>) or set ${SIM_DIR_ENV}; on Xen, choose the xen backend`,
     );
@@ -63,7 +70,7 @@ export async function openBackend(choice: BackendChoice): Promise<XenBackend> {
   if (choice.kind === 'xen') return openXenBackend();
   const dir = choice.simDir;
   if (dir !== undefined && !isDirectory(dir)) {
-    throw new BackendChoiceError(`no simulated host at ${dir}: the directory does not exist (start one with \`xenipc sim ${dir}\`)`);
+    throw new BackendChoiceError('no-sim-host', `no simulated host at ${dir}: the directory does not exist (start one with \`xenipc sim ${dir}\`)`);
   }
   return joinSimulatedHost({ ...(dir === undefined ? {} : { dir }), ...(choice.domid === undefined ? {} : { domid: choice.domid }), autoStart: false });
 }

@@ -1,6 +1,9 @@
 /**
- * Finds and loads build/Release/xenipc.node once, on first use, so that importing @xenipc/core
- * works on machines without the addon (the simulated and loopback backends need none).
+ * Finds and loads the native addon once, on first use, so that importing @xenipc/core works on
+ * machines without it (until a device or mapping is used). The addon lives inside this package,
+ * in the prebuildify layout: prebuilds/<platform>-<arch>/xenipc.napi.node, either shipped with the
+ * package or put there by `xenipc-build-addon` (scripts/build-addon.mjs; in this repository
+ * `pnpm build:native`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,22 +14,15 @@ import type { NativeAddon } from './native-addon.js';
 /** Environment variable naming the addon file explicitly (overrides the search). */
 export const ADDON_PATH_ENV = 'XENIPC_ADDON';
 
-/**
- * Where the addon can be relative to this module: src/native/ and dist/native/ both sit four
- * levels below the repository root, where `pnpm build:native` writes build/Release/.
- */
-const CANDIDATES: readonly string[] = [
-  '../../../../build/Release/xenipc.node',
-  '../../build/Release/xenipc.node',
-  '../../../../build/Debug/xenipc.node',
-];
+/** src/native/ and dist/native/ are both two levels below the package root. */
+const PACKAGE_ROOT = new URL('../../', import.meta.url);
 
 let loaded: NativeAddon | undefined;
 
 export function addonCandidatePaths(): string[] {
   const override = process.env[ADDON_PATH_ENV];
   if (override !== undefined && override !== '') return [override];
-  return CANDIDATES.map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  return [fileURLToPath(new URL(`prebuilds/${process.platform}-${process.arch}/xenipc.napi.node`, PACKAGE_ROOT))];
 }
 
 export function loadAddon(): NativeAddon {
@@ -38,8 +34,9 @@ export function loadAddon(): NativeAddon {
       code: 'ENOENT',
       syscall: 'dlopen',
       path: candidates[0],
-      message: `the xenipc native addon is not built (looked for ${candidates.join(', ')}): run \`pnpm build:native\`` +
-        ` or set ${ADDON_PATH_ENV} to the path of xenipc.node`,
+      message:
+        `the xenipc native addon for ${process.platform}-${process.arch} is not built (looked for ${candidates.join(', ')}): ` +
+        `run \`npx xenipc-build-addon\` (in the xenipc repository: \`pnpm build:native\`), or set ${ADDON_PATH_ENV} to the path of an addon`,
     });
   }
   const require = createRequire(import.meta.url);
@@ -50,7 +47,7 @@ export function loadAddon(): NativeAddon {
       code: 'ENOEXEC',
       syscall: 'dlopen',
       path: found,
-      message: `cannot load the xenipc native addon ${found} (${String(cause)}): rebuild it with \`pnpm build:native\``,
+      message: `cannot load the xenipc native addon ${found} (${String(cause)}): rebuild it with \`npx xenipc-build-addon --force\``,
       cause,
     });
   }

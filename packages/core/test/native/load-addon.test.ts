@@ -1,20 +1,23 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH_ENV } from '@xenipc/core';
 import { addonCandidatePaths } from '@xenipc/core/backend-kit';
 import { spawnTs } from '../../../../test/support/spawn-domain.js';
 
 describe('addon loader', () => {
-  it('searches build/Release at the repository root by default', () => {
+  it('searches this package\'s prebuilds/<platform>-<arch>/ by default, never above the package', () => {
     const saved = process.env[ADDON_PATH_ENV];
     delete process.env[ADDON_PATH_ENV];
     try {
-      expect(addonCandidatePaths()[0]).toMatch(/\/build\/Release\/xenipc\.node$/);
+      const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+      expect(addonCandidatePaths()).toEqual([join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'xenipc.napi.node')]);
     } finally {
       if (saved !== undefined) process.env[ADDON_PATH_ENV] = saved;
     }
   });
 
-  it('a missing addon is a XenError telling to run pnpm build:native (XENIPC_ADDON overrides the search)', async () => {
+  it('a missing addon is a XenError telling how to build it (XENIPC_ADDON overrides the search)', async () => {
     const child = spawnTs(new URL('./fixtures/missing-addon-child.ts', import.meta.url), [], {
       env: { ...process.env, [ADDON_PATH_ENV]: '/nonexistent/xenipc.node' },
     });
@@ -26,6 +29,7 @@ describe('addon loader', () => {
     expect(result.isXenError).toBe(true);
     expect(result.code).toBe('ENOENT');
     expect(result.message).toContain('/nonexistent/xenipc.node');
+    expect(result.message).toContain('npx xenipc-build-addon');
     expect(result.message).toContain('pnpm build:native');
   });
 });
