@@ -1,5 +1,5 @@
 // The Linux uapi headers for the Xen devices, plus compile-time pins of every struct size and
-// field offset the addon relies on (x86_64 / aarch64 LP64 values, see anchors.md section 8). If a
+// field offset the addon relies on (x86_64 / aarch64 LP64 values of Linux's include/uapi/xen/{gntdev,gntalloc,evtchn}.h). If a
 // header ever changes layout the build fails here instead of corrupting an ioctl.
 #pragma once
 #include <linux/ioctl.h>
@@ -95,7 +95,7 @@ static_assert(sizeof(struct ioctl_evtchn_unbind) == 4);
 static_assert(sizeof(struct ioctl_evtchn_notify) == 4);
 static_assert(sizeof(struct ioctl_evtchn_restrict_domid) == 2);
 
-// The ioctl numbers themselves (anchors.md 8.1-8.3).
+// The ioctl numbers themselves (Linux's include/uapi/xen/*.h).
 static_assert(IOCTL_GNTDEV_MAP_GRANT_REF == 0x184700);
 static_assert(IOCTL_GNTDEV_UNMAP_GRANT_REF == 0x104701);
 static_assert(IOCTL_GNTDEV_GET_OFFSET_FOR_VADDR == 0x184702);

@@ -6,7 +6,7 @@
  * kernel's pending ring overflows (EFBIG), the device RESETs it and raises an event on every
  * listened port: events are hints, a spurious one is harmless, a lost one is not.
  *
- * Note (anchors.md 8.3 / Xen's bind_interdomain): binding to a peer's port raises one event on
+ * Note (Linux drivers/xen/evtchn.c / Xen's evtchn_bind_interdomain): binding to a peer's port raises one event on
  * the new local port straight away; listeners must tolerate it (they must tolerate spurious
  * events anyway).
  */

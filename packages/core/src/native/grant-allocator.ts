@@ -1,7 +1,7 @@
 /**
  * /dev/xen/gntalloc: grant pages of our own memory to another domain (the vchan server side).
  *
- * Kernel rules this follows (anchors.md 8.2): ALLOC_GREF returns an mmap offset `index` (the
+ * Kernel rules this follows (Linux drivers/xen/gntalloc.c): ALLOC_GREF returns an mmap offset `index` (the
  * mapping must be MAP_SHARED at that offset); DEALLOC only drops the fd's reference, pages live
  * until unmapped everywhere; SET_UNMAP_NOTIFY is per page and needs the grefs still allocated,
  * so share() keeps them allocated until close() (which unmaps, then deallocates) instead of

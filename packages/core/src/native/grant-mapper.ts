@@ -2,7 +2,7 @@
  * /dev/xen/gntdev: map grants of other domains into this process (the vchan client side), copy
  * to and from grants, and the dma-buf ioctls. Every argument is checked before the syscall.
  *
- * Kernel rules this follows (anchors.md 8.1): MAP_GRANT_REF only registers the grants and
+ * Kernel rules this follows (Linux drivers/xen/gntdev.c): MAP_GRANT_REF only registers the grants and
  * returns an mmap offset `index`; the mmap must use exactly that offset and exactly count pages;
  * a map stays valid until both its VMA and its registration are gone, so close() unmaps then
  * unregisters, and a mapping whose buffer is garbage-collected is unregistered afterwards.

@@ -2,7 +2,7 @@
  * The host's grant table. Each share() is one memfd holding its pages; granting domain and
  * mapping domain both mmap that file, so ring traffic goes through real shared memory.
  *
- * Rules copied from Xen + Linux (see anchors §8):
+ * Rules copied from Xen + Linux (drivers/xen/gntalloc.c, gntdev.c; Xen's common/grant_table.c):
  * - a grant can be mapped only by the domain it names, and only read-only if granted read-only;
  *   a bad ref, a ref granted to someone else, a dead granting domain, or a writable map of a
  *   read-only grant all fail like gntdev's mmap does: the hypercall status is not GNTST_okay,

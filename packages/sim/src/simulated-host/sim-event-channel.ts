@@ -22,6 +22,11 @@ export class SimEventChannel extends EventEmitter<EventChannelEvents> implements
   /** Unmap notifications that will send on this port: they keep it bound, as evtchn_get does. */
   #notifyRefs = 0;
 
+  /** Notifies go straight to the peer's process (not through the host): the connected state. */
+  get hasDirectRoute(): boolean {
+    return this.#route !== undefined;
+  }
+
   constructor(host: SimChannelHost, localPort: EvtchnPort, remoteDomain: DomId) {
     super();
     this.#host = host;

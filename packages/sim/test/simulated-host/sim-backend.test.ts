@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventChannel } from '@xenipc/core';
-import { getSimLedger, joinSimulatedHost, type SimBackend, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
+import { getSimLedger, joinSimulatedHost, type SimBackend, SimEventChannel, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 
 let dir: string;
 let host: SimulatedHost;
@@ -31,9 +31,14 @@ function nextEvent(channel: EventChannel, timeoutMs = 2000): Promise<void> {
   });
 }
 
-/** Lets socket traffic between the domains (all in this process) settle. */
-function settle(ms = 30): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `attempt`; resolves with 'ok' or the errno code it failed with (for expect.poll). */
+async function outcome(attempt: () => Promise<unknown>): Promise<string> {
+  try {
+    await attempt();
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
 }
 
 beforeAll(async () => {
@@ -60,7 +65,8 @@ describe('simulated host: grants', () => {
     new Uint8Array(pages.buffer)[9] = 9;
     pages.close();
     expect(new Uint8Array(mapping.buffer)[9]).toBe(9);
-    await settle();
+    // The host learns of the close asynchronously; until then a map may still succeed.
+    await expect.poll(() => outcome(async () => (await b.map(a.domid, pages.refs)).close())).toBe('EINVAL');
     await expect(b.map(a.domid, pages.refs)).rejects.toMatchObject({ code: 'EINVAL', syscall: 'mmap' });
     expect((await getSimLedger(dir)).totals.grantFiles).toBe(1); // kept alive by B's mapping
     mapping.close();
@@ -80,8 +86,7 @@ describe('simulated host: grants', () => {
     await expect(a.share(b.domid, 1)).rejects.toMatchObject({ code: 'ENOSPC' });
     await b.share(a.domid, 1); // another domain has its own budget
     big.close();
-    await settle();
-    (await a.share(b.domid, 1)).close();
+    await expect.poll(() => outcome(async () => (await a.share(b.domid, 1)).close())).toBe('ok');
   });
 
   it('unmap-notify validation: CLEAR_BYTE needs a writable mapping, the offset must be inside, the port ours', async () => {
@@ -121,9 +126,15 @@ describe('simulated host: event channels', () => {
     await event;
     let late = 0;
     aPort.on('event', () => late++);
+    // A marker on a second channel between the same processes travels after B's notify.
+    const markerOffer = await a.bindUnbound(b.domid);
+    const markerBound = await b.bindInterdomain(a.domid, markerOffer.localPort);
+    await expect.poll(() => (markerBound as SimEventChannel).hasDirectRoute).toBe(true);
     aPort.close();
     bPort.notify();
-    await settle();
+    const marker = nextEvent(markerOffer);
+    markerBound.notify();
+    await marker;
     expect(late).toBe(0);
     expect(await aPort.status()).toBe('closed');
     expect(await bPort.status()).toBe('unbound');
@@ -143,7 +154,12 @@ describe('simulated host: event channels', () => {
     expect(other.localPort).toBe(2);
     let spurious = 0;
     other.on('event', () => spurious++);
-    await settle();
+    // A real event delivered afterwards: anything the stray frame caused has happened by then.
+    const offer = await a.bindUnbound(b.domid);
+    const bound = await b.bindInterdomain(a.domid, offer.localPort);
+    const real = nextEvent(bound);
+    offer.notify();
+    await real;
     expect(spurious).toBe(0);
   });
 
@@ -160,10 +176,10 @@ describe('simulated host: event channels', () => {
       bound.on('event', () => (received[i] = (received[i] ?? 0) + 1));
       offers.push(offer);
     }
-    await settle(); // A has learnt every direct route
+    // A has learnt every direct route (else the notifies would all go through the host).
+    await expect.poll(() => offers.every((offer) => (offer as SimEventChannel).hasDirectRoute)).toBe(true);
     for (const offer of offers) offer.notify();
-    const deadline = Date.now() + 5000;
-    while (received.some((n) => n === 0) && Date.now() < deadline) await settle(20);
+    await expect.poll(() => received.every((n) => n > 0), { timeout: 5000 }).toBe(true);
     expect(received.filter((n) => n !== 1)).toEqual([]);
   });
 
