@@ -8,7 +8,7 @@
  * the time spent inside trySend()/send() calls. A cross-process pair can at best overlap the
  * two halves.
  *
- *   node --conditions=xenipc-source --import tsx packages/channel/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps] [message|frame]
+ *   node --conditions=xenipc-source --import tsx bench/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps] [message|frame]
  *   e.g. ... message-cost.ts 16,64,1024,65536 65536 300 5 frame
  * The last argument picks the receive API: onMessage (a Uint8Array per message, default) or
  * onFrame (zero-allocation views of a private bulk copy).
