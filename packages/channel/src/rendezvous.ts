@@ -2,7 +2,9 @@
  * The xenstore rendezvous: where a server publishes its control page grant and event-channel
  * port, and how a client finds them (libxenvchan's init_xs_srv / client_init).
  */
-import { type DomId, XenError, type XenStore } from '@xenipc/core';
+import { XenError, type DomId, type XenStore } from '@xenipc/core';
+import { AsyncSlots } from './async-slots.js';
+import { transactionQuotaError, watchQuotaError, XENSTORED_DEFAULT_TRANSACTION_QUOTA, XENSTORED_DEFAULT_WATCH_QUOTA } from './quota-error.js';
 
 /** A vchan port name: libxenvchan/Qubes use numbers, ocaml-vchan `[a-zA-Z0-9_-]+`. */
 export type VchanPort = number | string;
@@ -18,6 +20,50 @@ export function checkVchanPort(port: VchanPort): string {
 /** The conventional path: /local/domain/<server>/data/vchan/<client>/<port>. */
 export function defaultVchanPath(server: DomId, client: DomId, port: VchanPort): string {
   return `/local/domain/${server}/data/vchan/${client}/${checkVchanPort(port)}`;
+}
+
+/**
+ * libxenvchan builds its xenstore keys with `snprintf(buf, 64, "%s/event-channel", path)`
+ * (tools/libs/vchan/init.c:252,290 in the server, 422,448 in the client, Xen 4.17): a path whose
+ * `<path>/event-channel` needs more than 64 bytes with its NUL is truncated, so its server writes
+ * a wrong key and its client never finds ours. The longest path it can follow: 49 characters.
+ */
+export const LIBXENVCHAN_MAX_PATH_LENGTH = 64 - '/event-channel'.length - 1;
+
+/**
+ * Refuse a vchan path a libxenvchan peer could not follow (RangeError, code
+ * ERR_VCHAN_PATH_TOO_LONG), unless the caller said the peer is not libxenvchan.
+ */
+export function checkLibxenvchanPath(path: string, libxenvchanPeer: boolean | undefined): void {
+  if (libxenvchanPeer === false || path.length <= LIBXENVCHAN_MAX_PATH_LENGTH) return;
+  const err = new RangeError(
+    `vchan path ${JSON.stringify(path.slice(0, 120))} is ${path.length} characters; a libxenvchan peer can only ` +
+      `follow paths of up to ${LIBXENVCHAN_MAX_PATH_LENGTH} (its "<path>/event-channel" buffer is 64 bytes). ` +
+      'Use a shorter port name or path, or pass libxenvchanPeer: false if the peer is not libxenvchan.',
+  ) as RangeError & { code: string };
+  err.code = 'ERR_VCHAN_PATH_TOO_LONG';
+  throw err;
+}
+
+/**
+ * How many publish transactions / waiting-connect watches we keep open at once on one xenstore
+ * connection: well below xenstored's quotas (10 transactions per connection, 128 watches per
+ * domain), so many concurrent listens/connects queue here instead of failing there, and the
+ * application keeps some of the quota.
+ */
+export const MAX_OWN_TRANSACTIONS = Math.floor(XENSTORED_DEFAULT_TRANSACTION_QUOTA / 2);
+export const MAX_OWN_WATCHES = XENSTORED_DEFAULT_WATCH_QUOTA / 2;
+
+const transactionSlots = new WeakMap<XenStore, AsyncSlots>();
+const watchSlots = new WeakMap<XenStore, AsyncSlots>();
+
+function slotsFor(map: WeakMap<XenStore, AsyncSlots>, xs: XenStore, max: number): AsyncSlots {
+  let slots = map.get(xs);
+  if (slots === undefined) {
+    slots = new AsyncSlots(max);
+    map.set(xs, slots);
+  }
+  return slots;
 }
 
 /** Server side: write ring-ref and event-channel in ONE transaction, readable by the peer only. */
@@ -37,12 +83,18 @@ export async function publishRendezvous(
   // a transaction that only adds leaves to an existing node is the cheapest to commit (the
   // simulated xenstored also conflicts a transaction with nodes it created itself; see report).
   await xs.mkdir(path);
-  await xs.transaction(async (tx) => {
-    await xs.write(`${path}/ring-ref`, String(ringRef), tx);
-    await xs.setPerms(`${path}/ring-ref`, perms, tx);
-    await xs.write(`${path}/event-channel`, String(eventChannel), tx);
-    await xs.setPerms(`${path}/event-channel`, perms, tx);
-  });
+  await slotsFor(transactionSlots, xs, MAX_OWN_TRANSACTIONS)
+    .run(() =>
+      xs.transaction(async (tx) => {
+        await xs.write(`${path}/ring-ref`, String(ringRef), tx);
+        await xs.setPerms(`${path}/ring-ref`, perms, tx);
+        await xs.write(`${path}/event-channel`, String(eventChannel), tx);
+        await xs.setPerms(`${path}/event-channel`, perms, tx);
+      }),
+    )
+    .catch((err: unknown) => {
+      throw XenError.is(err, 'ENOSPC') ? transactionQuotaError(err, path) : err;
+    });
 }
 
 /** Strict decimal u32 > 0 (the server is untrusted; libxenvchan treats 0 as failure). */
@@ -74,17 +126,20 @@ export async function awaitRendezvous(
 ): Promise<{ ringRef: number; eventChannel: number }> {
   const token = `xenipc-vchan-${process.pid}-${nextWatchToken++}`;
   const watched = `${path}/event-channel`;
+  const slot = slotsFor(watchSlots, xs, MAX_OWN_WATCHES).claim();
   return new Promise((resolve, reject) => {
     let done = false;
     let reading = false;
     let again = false;
+    let watching = false;
     const finish = (err: Error | undefined, value?: { ringRef: number; eventChannel: number }): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       xs.off('watch', onWatch);
-      void xs.unwatch(watched, token).catch(() => undefined);
+      if (watching) void xs.unwatch(watched, token).catch(() => undefined).finally(() => slot.release());
+      else slot.release();
       if (err !== undefined) reject(err);
       else resolve(value as { ringRef: number; eventChannel: number });
     };
@@ -125,7 +180,14 @@ export async function awaitRendezvous(
     );
     if (signal?.aborted === true) return onAbort();
     signal?.addEventListener('abort', onAbort);
-    xs.on('watch', onWatch);
-    xs.watch(watched, token).catch((err: unknown) => finish(err as Error));
+    void slot.ready.then(() => {
+      if (done) return;
+      watching = true;
+      xs.on('watch', onWatch);
+      xs.watch(watched, token).catch((err: unknown) => {
+        watching = false;
+        finish(XenError.is(err, 'E2BIG') ? watchQuotaError(err, watched) : (err as Error));
+      });
+    });
   });
 }

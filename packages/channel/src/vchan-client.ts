@@ -25,7 +25,7 @@ import {
   type RingPlacement,
 } from './control-page.js';
 import { endRings } from './end-rings.js';
-import { awaitRendezvous, defaultVchanPath, type VchanPort } from './rendezvous.js';
+import { awaitRendezvous, checkLibxenvchanPath, defaultVchanPath, type VchanPort } from './rendezvous.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
 export interface VchanClientOptions extends VchanWaitOptions {
@@ -34,6 +34,11 @@ export interface VchanClientOptions extends VchanWaitOptions {
   port: VchanPort;
   /** xenstore directory; default /local/domain/<peer>/data/vchan/<self>/<port>. */
   path?: string;
+  /**
+   * The server may be libxenvchan (default true): refuse a path longer than it can follow
+   * (LIBXENVCHAN_MAX_PATH_LENGTH, 49 characters) with a RangeError. false lifts the limit.
+   */
+  libxenvchanPeer?: boolean;
   /** How long to wait for the server to appear (default 10 000 ms). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -56,6 +61,7 @@ export class VchanClient extends VchanEndpoint {
 
   static async connect(backend: XenBackend, options: VchanClientOptions): Promise<VchanClient> {
     const path = options.path ?? defaultVchanPath(options.peer, backend.domid, options.port);
+    checkLibxenvchanPath(path, options.libxenvchanPeer);
     const { ringRef, eventChannel } = await awaitRendezvous(
       backend.xenstore,
       path,

@@ -32,7 +32,8 @@ import {
 } from './control-page.js';
 import { endRings } from './end-rings.js';
 import { VchanAcceptLoop } from './vchan-accept-loop.js';
-import { defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
+import { shareAllOrNothing } from './server-grants.js';
+import { checkLibxenvchanPath, defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
 export interface VchanServerOptions extends VchanWaitOptions {
@@ -46,6 +47,11 @@ export interface VchanServerOptions extends VchanWaitOptions {
   writeSize?: number;
   /** xenstore directory; default /local/domain/<self>/data/vchan/<peer>/<port>. */
   path?: string;
+  /**
+   * The client may be libxenvchan (default true): refuse a path longer than it can follow
+   * (LIBXENVCHAN_MAX_PATH_LENGTH, 49 characters) with a RangeError. false lifts the limit.
+   */
+  libxenvchanPeer?: boolean;
   /** listen(): resolve only once the client connected (default true). */
   waitForClient?: boolean;
   /** listen(): give up waiting for the client after this long (default: wait forever). */
@@ -93,26 +99,29 @@ export class VchanServer extends VchanEndpoint {
   private static async create(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
     const plan = planRings(options.readSize ?? DEFAULT_RING_SIZE, options.writeSize ?? DEFAULT_RING_SIZE);
     const path = options.path ?? defaultVchanPath(backend.domid, options.peer, options.port);
+    checkLibxenvchanPath(path, options.libxenvchanPeer);
     const undo = new CleanupStack();
     try {
       const evtchn: EventChannel = await backend.bindUnbound(options.peer);
       undo.push(() => evtchn.close());
-      const control = await backend.share(options.peer, 1, { writable: true });
-      undo.push(() => control.close());
+      // All pages or none (see server-grants.ts): concurrent listens cannot starve each other.
+      const [control, left, right] = await shareAllOrNothing(backend, options.peer, [1, plan.left.pages, plan.right.pages]);
+      undo.push(() => control?.close());
+      undo.push(() => left?.close());
+      undo.push(() => right?.close());
+      if (control === undefined) throw new Error('unreachable: the control page is always shared');
       control.setUnmapNotify({ clearByte: SRV_LIVE, sendEvent: evtchn });
 
       const ringPages: Array<GrantedPages | ForeignMapping> = [];
-      const shareRing = async (p: RingPlacement): Promise<Uint8Array> => {
-        if (p.inPageOffset !== undefined) return new Uint8Array(control.buffer, p.inPageOffset, p.bytes);
-        const pages = await backend.share(options.peer, p.pages, { writable: true });
-        undo.push(() => pages.close());
+      const ringData = (p: RingPlacement, pages: GrantedPages | undefined): Uint8Array => {
+        if (pages === undefined) return new Uint8Array(control.buffer, p.inPageOffset ?? 0, p.bytes);
         ringPages.push(pages);
         return new Uint8Array(pages.buffer, 0, p.bytes);
       };
-      const leftData = await shareRing(plan.left);
-      const leftRefs = ringPages[0]?.refs ?? [];
-      const rightData = await shareRing(plan.right);
-      const rightRefs = plan.right.pages > 0 ? (ringPages[ringPages.length - 1]?.refs ?? []) : [];
+      const leftData = ringData(plan.left, left);
+      const leftRefs = left?.refs ?? [];
+      const rightData = ringData(plan.right, right);
+      const rightRefs = right?.refs ?? [];
 
       // The header, as libxenvchan's init_gnt_srv writes it (the page starts zeroed).
       const views = controlViews(control.buffer);

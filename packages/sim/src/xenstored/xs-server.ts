@@ -6,6 +6,18 @@
  * started, as C xenstored does since Xen 4.9), GET_DOMAIN_PATH; the special watches
  * @introduceDomain and @releaseDomain; per-connection quotas of 128 watches (E2BIG) and 10
  * open transactions (ENOSPC), xenstored's defaults.
+ *
+ * Special watches follow C xenstored of Xen 4.17 (tools/xenstore/, tag RELEASE-4.17.0):
+ * - any domain may register a watch on any "@..." name (xenstored_watch.c:191, check_watch_path),
+ *   and, like every watch, it fires once at registration whatever the caller may read
+ *   (xenstored_watch.c:277, "We fire once up front");
+ * - afterwards @introduceDomain/@releaseDomain events go only to connections with read access to
+ *   the special node's permissions (xenstored_watch.c:157-158 -> check_perms_special,
+ *   xenstored_domain.c:879-888), which default to "n0" (xenstored_domain.c:837-847, 944): dom0
+ *   and privileged domains hear them, a domU does not, unless dom0 grants it read with
+ *   SET_PERMS (`xenstore-chmod @releaseDomain n0 r<domid>`; needs write+owner access,
+ *   set_perms_special, xenstored_domain.c:858-877); a dead domain's entries are dropped from
+ *   those permissions (remove_domid_from_perm, xenstored_domain.c:302-303).
  */
 import type { Duplex } from 'node:stream';
 import { domainPath, type DomId, type XsPermission } from '@xenipc/core';
@@ -138,6 +150,11 @@ export class XenStoreServer {
     for (const connection of this.#connections) {
       if (connection.caller.domid === domid) connection.stream.destroy();
     }
+    // remove_domid_from_perm: a later domain with the same id does not inherit the grant.
+    for (const [name, perms] of this.#specialPerms) {
+      const kept = perms.filter((p, index) => index === 0 || p.domid !== domid);
+      if (kept.length !== perms.length) this.#specialPerms.set(name, kept);
+    }
     this.#fireSpecial('@releaseDomain');
   }
 
@@ -269,8 +286,12 @@ export class XenStoreServer {
         if (perms.length === 0 || perms.some((p) => p === undefined)) throw badRequest();
         const valid = perms as XsPermission[];
         if (isSpecialPath(path)) {
-          if (!caller.privileged) throw new XsStoreError('EACCES');
-          if (!this.#specialPerms.has(path)) throw new XsStoreError('ENOENT');
+          // set_perms_special: EINVAL for other "@" names, else write + owner access needed.
+          const current = this.#specialPerms.get(path);
+          if (current === undefined) throw badRequest();
+          const owner = current[0];
+          const isOwner = caller.privileged || owner === undefined || owner.domid === caller.domid;
+          if (!isOwner) throw new XsStoreError('EACCES');
           this.#specialPerms.set(path, valid);
           return ok;
         }
@@ -373,28 +394,22 @@ export class XenStoreServer {
 
   #addWatch(connection: ServerConnection, path: string | undefined, token: string | undefined): void {
     if (path === undefined || token === undefined) throw badRequest();
+    // Any "@" name is accepted (check_watch_path); only the two known ones ever fire again.
     const absolute = this.#resolve(connection.caller, path);
-    if (isSpecialPath(absolute) && !this.#specialPerms.has(absolute)) throw badRequest();
     if (connection.watches.some((w) => w.path === path && w.token === token)) throw new XsStoreError('EEXIST');
     if (connection.watches.length >= this.#maxWatches) throw new XsStoreError('E2BIG');
     connection.watches.push({ path, absolute, token });
   }
 
-  /** xenstored fires every new watch once, if the watcher may know whether the node exists. */
+  /**
+   * xenstored fires every new watch once, unconditionally: for special names and for nodes the
+   * watcher may not read or that do not exist (C: xenstored_watch.c:277-283, do_watch; oxenstored:
+   * process.ml:509-520 do_watch).
+   * So the first event tells the watcher nothing; only later ones do.
+   */
   #fireInitialWatch(connection: ServerConnection, message: XsMessage): void {
     const [path, token] = splitNul(message.payload);
     if (path === undefined || token === undefined) return;
-    const absolute = resolveXsPath(path, connection.caller.domid);
-    if (absolute === undefined) return;
-    if (isSpecialPath(absolute)) {
-      if (!this.#mayWatchSpecial(connection.caller, absolute)) return;
-    } else {
-      try {
-        this.tree.read(connection.caller, absolute);
-      } catch (err) {
-        if (!(err instanceof XsStoreError) || err.code !== 'ENOENT') return;
-      }
-    }
     connection.send(XsMessageType.WATCH_EVENT, 0, 0, nulTerminated(path, token));
   }
 }

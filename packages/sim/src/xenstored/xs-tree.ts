@@ -4,7 +4,8 @@
  * - a privileged caller (dom0) may do anything; a node's owner (first perm entry) has full
  *   access; other domains get their own entry if listed, else the owner entry's default;
  * - a missing node answers ENOENT only to callers allowed to read its nearest existing ancestor
- *   (EACCES otherwise, so paths cannot be probed);
+ *   (EACCES otherwise, so paths cannot be probed): see missingNodeError() for the exact rule, the
+ *   one every store model of this project must follow;
  * - creating a node needs write access to its nearest existing ancestor; new nodes inherit their
  *   parent's permissions, owned by the creating domain when it is unprivileged.
  * Every change bumps the node's generation (from one counter per tree, so a node that is removed
@@ -182,8 +183,30 @@ export class XsTree {
     return node;
   }
 
-  /** ENOENT if the caller may see the nearest existing ancestor, else EACCES (errno_from_parents). */
-  #missingError(caller: XsCaller, path: string): string {
+  /**
+   * The errno a READ/DIRECTORY/GET_PERMS/SET_PERMS of a MISSING node answers: ENOENT if the
+   * caller may read the nearest existing ancestor, else EACCES. This is C xenstored of Xen 4.17
+   * (tools/xenstore/xenstored_core.c:936-951 errno_from_parents, called from get_node at 976-977;
+   * ask_parents at 902-928 walks up to the nearest existing node), the xenstored of the project's
+   * real-Xen rig. An EXISTING node the caller may not read answers EACCES (get_node, 969-974).
+   *
+   * What a domU sees as a consequence, with the permissions the toolstack sets ("/" and so
+   * "/local", "/local/domain" are "n0", xenstored_core.c:2324-2328; a domain's home is
+   * "n0 r<domid>", libxl_create.c:787-799): reading another domain's /local/domain/<id> answers
+   * EACCES both while that domain exists and after it is gone. Only ENOENT proves absence; EACCES
+   * proves nothing (oxenstored answers ENOENT for any missing node, store.ml:187-194, so
+   * "ENOENT = gone, EACCES = cannot tell" is right for both daemons).
+   *
+   * The loopback store must answer exactly this (it answers ENOENT for every missing node today):
+   * it must install "/local" and "/local/domain" as [n0] and each home as [n0, r<domid>] (as
+   * XenStoreServer's constructor and introduceDomain() do) and report missing nodes through this
+   * method, so a domU of the loopback host gets EACCES for a peer's vanished home, as on real Xen.
+   */
+  missingNodeError(caller: XsCaller, path: string): 'ENOENT' | 'EACCES' {
+    return this.#missingError(caller, path);
+  }
+
+  #missingError(caller: XsCaller, path: string): 'ENOENT' | 'EACCES' {
     let ancestorPath = parentPath(path);
     let ancestor = this.lookup(ancestorPath);
     while (ancestor === undefined) {
