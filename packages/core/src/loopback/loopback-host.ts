@@ -165,6 +165,7 @@ export function createLoopbackHost(): LoopbackHost {
 /** One process's view of its domain on a loopback host. */
 export class LoopbackBackend implements XenBackend {
   readonly kind = 'loopback' as const;
+  readonly defaultSpinMicros = 0;
   readonly xenstore: LoopbackXenStore;
   private readonly held = new Set<HeldResource>();
   private readonly ownPorts = new Set<EventChannel>();

@@ -1,0 +1,13 @@
+/**
+ * Fair draining: how much receive work may run before the event loop gets a turn. A peer can keep
+ * our read ring full forever (even of empty frames, moving only its index), so every receive
+ * path counts what it delivers against this budget and, when it runs out, stops and resumes from
+ * a setImmediate: timers, I/O and other channels run in between. The budget is refilled only by
+ * that setImmediate (never by a wake-up, a microtask or a re-entrant call), so no chain of
+ * events or promise continuations can add up to more than one budget between two yields.
+ *
+ * Units are bytes, plus FRAME_COST per frame for the per-message work (allocation, callback):
+ * 1 MiB of data, or about 16 000 empty frames, is a millisecond or two of work.
+ */
+export const WORK_PER_TURN = 1024 * 1024;
+export const FRAME_COST = 64;
