@@ -22,7 +22,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkInteger, invalidArgType } from './argument-errors.js';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
-import { FRAME_COST, WORK_PER_TURN } from './drain-budget.js';
+import { FRAME_COST, IN_PLACE_FRAME_COST, WORK_PER_TURN } from './drain-budget.js';
 import { endpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import { FrameBuffer } from './frame-buffer.js';
 import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
@@ -443,7 +443,10 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           this.workLeft -= FRAME_COST;
           continue;
         }
-        if (len <= ON_HEAP_MAX) message = consumer.takeCopy(len);
+        // An empty message has nothing to copy or to own: one shared instance, no allocation
+        // (a flood of empty frames then costs no garbage).
+        if (len === 0) message = EMPTY;
+        else if (len <= ON_HEAP_MAX) message = consumer.takeCopy(len);
         else {
           message = this.slab.allocate(len);
           consumer.copyOut(message, 0, len);
@@ -508,7 +511,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       // Consumed before the callback: it may pause, close, or re-enter through resume().
       frames.start = end;
       moved = true;
-      this.workLeft -= FRAME_COST + len;
+      this.workLeft -= IN_PLACE_FRAME_COST + len;
       try {
         onFrame(frames.bytes, start, end);
       } catch (err) {
@@ -600,13 +603,16 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         if (this.receivedHead < this.received.length) {
           const value = this.received[this.receivedHead] as Uint8Array;
           this.received[this.receivedHead++] = EMPTY;
-          if (this.receivedHead === this.received.length) {
+          const queued = this.received.length - this.receivedHead;
+          if (queued === 0) {
             this.received.length = 0;
             this.receivedHead = 0;
           }
-          // Room in the queue again: refill from a microtask (pump() itself yields once the work
-          // budget is spent, so a consumer loop cannot keep it draining forever).
-          if (this.lifecycle !== 'finished' && this.receiving === 'idle') queueMicrotask(this.onWake);
+          // Half the queue is free again (or all of it): refill from a microtask, in one batch
+          // rather than one pump per message. pump() stopped only when the queue was full, so
+          // the queue passes this mark before the consumer could starve; and pump() yields once
+          // the work budget is spent, so a consumer loop cannot keep it draining forever.
+          if (queued === this.queueLimit >>> 1 && !this.isFinished()) queueMicrotask(this.onWake);
           return Promise.resolve({ value, done: false });
         }
         if (this.isFinished()) {
@@ -632,4 +638,5 @@ function tooBig(length: number, max: number): RangeError {
   return err;
 }
 
-const EMPTY = new Uint8Array(0);
+/** Received empty messages, and the iterator queue's cleared slots. Frozen: nothing to change. */
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;
