@@ -466,8 +466,9 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         this.partial = undefined;
       }
       this.deliver(message);
-      // The callback may have closed the channel (and released the ring under us).
-      if (this.isFinished() || this.handle.released) return true;
+      // The callback may have closed the channel (and released the ring under us). Either
+      // ends the endpoint first, so one field load covers the common case.
+      if (this.endReason !== undefined && (this.isFinished() || this.handle.released)) return true;
       // Free space for a waiting writer every quarter ring or so, not only after the batch.
       if (consumedSincePublish >= this.receivePublishEvery) {
         consumer.publish();
