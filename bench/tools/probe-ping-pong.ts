@@ -24,8 +24,10 @@ const role = process.argv[4];
 
 function instrument(endpoint: VchanEndpoint): { spins: number; hits: number; events: number } {
   const counts = { spins: 0, hits: 0, events: 0 };
-  const spinOriginal = endpoint.spin.bind(endpoint);
-  endpoint.spin = (ready: () => boolean): boolean => {
+  // spin() is private to @xenipc/channel; the probe wraps it at run time to count spins.
+  const patchable = endpoint as unknown as { spin(ready: () => boolean): boolean };
+  const spinOriginal = patchable.spin.bind(endpoint);
+  patchable.spin = (ready: () => boolean): boolean => {
     counts.spins++;
     const ok = spinOriginal(ready);
     if (ok) counts.hits++;

@@ -42,9 +42,11 @@ function ownWritePending(peer: RpcPeer, channel: MessageChannel | undefined): ()
 function instrument(endpoint: VchanEndpoint, peer: RpcPeer, channel: MessageChannel | undefined): SpinStats {
   const stats: SpinStats = { spins: 0, timeouts: 0, startedWithOwnWritePending: 0 };
   const pending = ownWritePending(peer, channel);
-  const spinOriginal = endpoint.spin.bind(endpoint);
+  // spin() is private to @xenipc/channel; the probe wraps it at run time to count spins.
+  const patchable = endpoint as unknown as { spin(ready: () => boolean): boolean };
+  const spinOriginal = patchable.spin.bind(endpoint);
   const flushFirst = channel !== undefined && process.env.PROBE_FLUSH_BEFORE_SPIN === '1';
-  endpoint.spin = (ready: () => boolean): boolean => {
+  patchable.spin = (ready: () => boolean): boolean => {
     stats.spins++;
     if (flushFirst) channel.flush();
     if (pending()) stats.startedWithOwnWritePending++;

@@ -20,8 +20,10 @@ const role = process.argv[6];
 
 function countEvents(endpoint: VchanEndpoint): { sent: number; received: number; spins: number; spinTimeouts: number; spinMs: number } {
   const counts = { sent: 0, received: 0, spins: 0, spinTimeouts: 0, spinMs: 0 };
-  const spin = endpoint.spin.bind(endpoint);
-  endpoint.spin = (ready: () => boolean): boolean => {
+  // spin() is private to @xenipc/channel; the probe wraps it at run time to count spins.
+  const patchable = endpoint as unknown as { spin(ready: () => boolean): boolean };
+  const spin = patchable.spin.bind(endpoint);
+  patchable.spin = (ready: () => boolean): boolean => {
     const t = performance.now();
     const ok = spin(ready);
     counts.spins++;

@@ -8,6 +8,9 @@ export type CloseReason =
   | 'peer-crashed'
   /** The peer's whole domain went away (no unmap-notify can run there). */
   | 'domain-gone'
+  /** Our backend lost its host: the event-channel device failed or the xenstore connection closed
+   * (e.g. the simulated host died, or the backend was closed under the channel). The peer may be alive. */
+  | 'host-gone'
   /** The peer broke the framing protocol (e.g. a message over maxMessageSize). */
   | 'protocol-error';
 
@@ -16,6 +19,7 @@ const MESSAGES: Record<CloseReason, string> = {
   'peer-closed': 'the peer closed the channel',
   'peer-crashed': 'the peer process died (its live flag was cleared by the kernel)',
   'domain-gone': 'the peer domain no longer exists',
+  'host-gone': 'the connection to the Xen host (event channels, xenstore) was lost',
   'protocol-error': 'the peer broke the message framing protocol',
 };
 

@@ -11,6 +11,7 @@
  * All fields are native-endian (little-endian on every platform Xen runs on).
  */
 import { PAGE_SIZE } from '@xenipc/core';
+import { invalidArgType, outOfRange } from './argument-errors.js';
 
 export const LEFT_CONS = 0;
 export const LEFT_PROD = 4;
@@ -85,10 +86,9 @@ function orderFor(bytes: number, min: number): number {
  * most 2 KiB at offset 2048 and the other on its own pages. Sizes round up to a power of two.
  */
 export function planRings(leftMin: number, rightMin: number): { left: RingPlacement; right: RingPlacement } {
-  for (const [name, v] of [['read size', leftMin], ['write size', rightMin]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > MAX_RING_BYTES) {
-      throw new RangeError(`vchan ${name} ${String(v)} must be an integer from 0 to ${MAX_RING_BYTES} (1 MiB)`);
-    }
+  for (const [name, v] of [['readSize', leftMin], ['writeSize', rightMin]] as const) {
+    if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_RING_BYTES) throw outOfRange(name, `an integer from 0 to ${MAX_RING_BYTES} (1 MiB)`, v);
   }
   let left: number;
   let right: number;

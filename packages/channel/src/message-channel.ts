@@ -5,21 +5,28 @@
  * Hot path: trySend() writes header + payload straight into the ring and publishes the producer
  * index at the latest when the current JS task ends (one microtask per batch), so a loop of
  * trySend() calls costs one index store and at most one event; a trySend() that finds no room
- * publishes first, so `while (!mc.trySend(m))` cannot deadlock. The receiver drains every
- * complete frame available, then publishes its consumer index once. The only allocation per
- * received message is the message itself (a view into a slab for mid-sized ones, see
- * message-slab.ts).
+ * publishes first, so `while (!mc.trySend(m))` cannot deadlock. A message sent while the channel
+ * is delivering (a reply, from onMessage / onFrame / a 'message' listener) is published at once:
+ * the peer is waiting for it. The receiver drains the complete frames available, then publishes
+ * its consumer index once. The only allocation per received message is the message itself (a
+ * view into a slab for mid-sized ones, see message-slab.ts).
  *
  * Receiving: an `onMessage` callback (cheapest), 'message' events, or `for await` (buffered up to
  * receiveQueueLimit messages; beyond that the ring is left alone, so the sender feels
- * backpressure). A peer that goes away has everything it committed delivered first; then
- * 'close' fires with the reason, and the iterator ends (clean close) or throws
- * ChannelClosedError (crash, domain death, protocol error).
+ * backpressure), or `onFrame` (zero-allocation). Every receive form is fair (drain-budget.ts):
+ * after a bounded amount of work it yields to the event loop, however fast the peer refills.
+ * A peer that goes away has everything it committed delivered first; then 'close' fires with
+ * the reason, and the iterator ends (clean close) or throws ChannelClosedError (crash, domain
+ * death, host loss, protocol error).
  */
 import { EventEmitter } from 'eventemitter3';
+import { checkInteger, invalidArgType } from './argument-errors.js';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
+import { FRAME_COST, IN_PLACE_FRAME_COST, WORK_PER_TURN } from './drain-budget.js';
+import { endpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import { FrameBuffer } from './frame-buffer.js';
 import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
+import type { RingConsumer, RingProducer } from './ring.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
 export interface MessageChannelOptions {
@@ -45,14 +52,35 @@ export interface MessageChannelEvents {
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
-/** Drain rounds per wake-up before yielding to the event loop (keeps other work running). */
-const MAX_ROUNDS_PER_WAKE = 64;
 const HEADER_BYTES = 4;
 
 /** Bytes between index publications inside a batch: a quarter ring, within [256, 16 KiB]. */
 function publishInterval(ringSize: number): number {
   return Math.min(16 * 1024, Math.max(256, ringSize >>> 2));
 }
+
+/** Where the channel is in its life. */
+type Lifecycle =
+  /** Both ways open. */
+  | 'open'
+  /** The end is known (endReason): what the peer committed is still being delivered. */
+  | 'ending'
+  /** Everything delivered, the endpoint released (or being released), 'close' emitted. */
+  | 'finished';
+
+/** What the receive loop is doing. */
+type ReceiveState =
+  /** Asleep on the event channel, or paused. */
+  | 'idle'
+  /** Inside pump(): delivering (a send now is a reply, published at once). */
+  | 'draining'
+  /** Inside pump(), and woken meanwhile: drain once more before sleeping. */
+  | 'draining-again'
+  /** The work budget ran out: nothing drains until the scheduled setImmediate (fair draining). */
+  | 'yielding';
+
+/** Whether what trySend() wrote is visible to the peer. */
+type PublishState = 'published' | 'unpublished' | 'flush-scheduled';
 
 interface PendingSend {
   message: Uint8Array;
@@ -64,27 +92,34 @@ interface PendingSend {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-export class MessageChannel extends EventEmitter<MessageChannelEvents> implements AsyncIterable<Uint8Array> {
+export class MessageChannel extends EventEmitter<MessageChannelEvents> implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly maxMessageSize: number;
   private readonly endpoint: VchanEndpoint;
+  private readonly handle: EndpointHandle;
+  private readonly consumer: RingConsumer;
+  private readonly producer: RingProducer;
   private readonly onMessage: ((message: Uint8Array) => void) | undefined;
   private readonly onFrame: ((bytes: Uint8Array, start: number, end: number) => void) | undefined;
   private readonly frames: FrameBuffer | undefined;
   private readonly queueLimit: number;
 
+  private lifecycle = 'open' as Lifecycle;
   private endReason: CloseReason | undefined;
-  private finished = false;
-  private pumping = false;
-  private pumpAgain = false;
-  private yieldScheduled = false;
+  private receiving = 'idle' as ReceiveState;
+  private publishing: PublishState = 'published';
+  /** The user's pause(): what the peer sends stays in the ring. */
+  private pausedByUser = false;
+  /** Receive work left before the next yield (drain-budget.ts). */
+  private workLeft = WORK_PER_TURN;
+  /** A setImmediate that spins once this task's continuations have run is pending. */
   private spinScheduled = false;
   /** trySend() calls that put a message in the ring (tells pump() whether we replied). */
   private sendCount = 0;
-  private flushScheduled = false;
-  private unpublished = false;
   private unpublishedBytes = 0;
   private readonly sendPublishEvery: number;
   private readonly receivePublishEvery: number;
+  /** Bytes the last drain saw in the ring but left there (an incomplete header, a full buffer). */
+  private leftInRing = 0;
   private partial: Uint8Array | undefined;
   private partialOffset = 0;
   private readonly received: Uint8Array[] = [];
@@ -92,28 +127,47 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private nextWaiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | undefined;
   private readonly sendQueue: PendingSend[] = [];
   private readonly slab = new MessageSlab();
-  private sending = false;
   private protocolDetail: string | undefined;
-  private pausedByUser = false;
   private releasedPromise: Promise<void> | undefined;
 
   constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
     super();
-    const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    if (!Number.isInteger(max) || max < 0 || max > 0xffff_ffff) throw new RangeError(`maxMessageSize ${String(max)} must be an integer 0..2^32-1`);
+    const handle = endpointHandle(endpoint);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+    const max = checkInteger('options.maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 0, 0xffff_ffff);
+    const limit = checkInteger('options.receiveQueueLimit', options.receiveQueueLimit ?? 1024, 1, 2 ** 31 - 1);
+    if (options.onMessage !== undefined && typeof options.onMessage !== 'function') throw invalidArgType('options.onMessage', 'of type function', options.onMessage);
+    if (options.onFrame !== undefined && typeof options.onFrame !== 'function') throw invalidArgType('options.onFrame', 'of type function', options.onFrame);
+    if (options.onFrame !== undefined && options.onMessage !== undefined) throw invalidArgType('options', 'an object with onMessage or onFrame, not both', options);
     this.maxMessageSize = max;
     this.endpoint = endpoint;
+    this.handle = handle;
+    this.consumer = handle.consumer;
+    this.producer = handle.producer;
     this.onMessage = options.onMessage;
     this.onFrame = options.onFrame;
-    if (this.onFrame !== undefined && this.onMessage !== undefined) throw new TypeError('MessageChannel takes onMessage or onFrame, not both');
     this.frames = this.onFrame === undefined ? undefined : new FrameBuffer(Math.max(endpoint.readRingSize, 4096));
-    this.queueLimit = Math.max(1, options.receiveQueueLimit ?? 1024);
+    this.queueLimit = limit;
     this.sendPublishEvery = publishInterval(endpoint.writeRingSize);
     this.receivePublishEvery = publishInterval(endpoint.readRingSize);
+    const reason = endpoint.closeReason;
+    if (reason !== undefined) {
+      // Built over an endpoint that has already ended (its peer may have crashed before we
+      // came): every operation reports that end from now on; what is left in the ring is still
+      // delivered, from a microtask, once the user had a chance to attach a receiver.
+      this.endReason = reason;
+      this.lifecycle = 'ending';
+      queueMicrotask(this.onWake);
+      return;
+    }
     endpoint.on('wake', this.onWake);
     endpoint.on('close', this.onEndpointClose);
-    if (endpoint.closeReason !== undefined) queueMicrotask(() => this.onEndpointClose(endpoint.closeReason ?? 'closed'));
-    else queueMicrotask(this.onWake);
+    queueMicrotask(this.onWake);
+  }
+
+  /** Read through a call: pump() and the callbacks it runs change it under TypeScript's narrowing. */
+  private isFinished(): boolean {
+    return this.lifecycle === 'finished';
   }
 
   /** Why the channel closed, once it has. */
@@ -123,14 +177,16 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /**
    * Queue a message without waiting: true if it is in the ring (visible to the peer by the end
-   * of this task, or at flush()), false if there is no room now (or earlier sends are still
-   * queued). Throws ChannelClosedError after the end, RangeError for an oversized message.
+   * of this task, or at flush(); at once when sent during delivery), false if there is no room
+   * now (or earlier sends are still queued). Throws ChannelClosedError after the end,
+   * ERR_INVALID_ARG_TYPE for anything but a Uint8Array, RangeError for an oversized message.
    */
   trySend(message: Uint8Array): boolean {
+    if (!(message instanceof Uint8Array)) throw invalidArgType('message', 'an instance of Uint8Array', message);
     if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
     if (this.sendQueue.length > 0) return false;
-    if (message.length > this.maxMessageSize) throw new RangeError(`message of ${message.length} bytes exceeds maxMessageSize ${this.maxMessageSize}`);
-    const producer = this.endpoint.producer;
+    if (message.length > this.maxMessageSize) throw tooBig(message.length, this.maxMessageSize);
+    const producer = this.producer;
     if (!producer.hasSpace(HEADER_BYTES + message.length)) {
       this.flush();
       return false;
@@ -138,25 +194,25 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     producer.putFrame(message);
     this.sendCount++;
     this.unpublishedBytes += HEADER_BYTES + message.length;
-    // A long run of trySend() publishes every quarter ring or so, so the reader works in
-    // parallel instead of waiting for the whole ring (one index store each time).
-    if (this.unpublishedBytes >= this.sendPublishEvery) {
-      this.unpublished = true;
-      this.flush();
-    } else if (!this.unpublished) {
-      this.unpublished = true;
-      // During delivery pump() publishes on its way out (a reply costs no microtask).
-      if (!this.flushScheduled && !this.pumping) {
-        this.flushScheduled = true;
-        queueMicrotask(this.scheduledFlush);
-      }
+    if (this.receiving !== 'idle' && this.receiving !== 'yielding') {
+      // A reply written during delivery: the peer waits for it, publish now (one index store).
+      this.flushNow();
+    } else if (this.unpublishedBytes >= this.sendPublishEvery) {
+      // A long run of trySend() publishes every quarter ring or so, so the reader works in
+      // parallel instead of waiting for the whole ring (one index store each time).
+      this.flushNow();
+    } else if (this.publishing === 'published') {
+      this.publishing = 'flush-scheduled';
+      queueMicrotask(this.scheduledFlush);
     }
     return true;
   }
 
   /** Send a message of any size up to maxMessageSize, waiting for room; resolves once it is all
-   * in the ring. Messages are sent in call order. */
+   * in the ring. Messages are sent in call order. A message that is not a Uint8Array throws
+   * ERR_INVALID_ARG_TYPE at once; everything else is reported through the promise. */
   send(message: Uint8Array): Promise<void> {
+    if (!(message instanceof Uint8Array)) throw invalidArgType('message', 'an instance of Uint8Array', message);
     try {
       if (this.trySend(message)) return RESOLVED;
     } catch (err) {
@@ -164,27 +220,29 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     }
     return new Promise((resolve, reject) => {
       this.sendQueue.push({ message, offset: -1, resolve, reject });
-      if (!this.sending) void this.pumpSends();
+      if (this.sendQueue.length === 1) void this.pumpSends();
     });
   }
 
   /** Publish what trySend() wrote (and wake the peer if it asked). */
   flush(): void {
-    if (!this.unpublished || this.endReason !== undefined) return;
-    this.unpublished = false;
+    if (this.publishing !== 'published' && this.endReason === undefined) this.flushNow();
+  }
+
+  private flushNow(): void {
+    this.publishing = 'published';
     this.unpublishedBytes = 0;
-    this.endpoint.producer.publish();
+    this.producer.publish();
   }
 
   private readonly scheduledFlush = (): void => {
-    this.flushScheduled = false;
-    this.flush();
+    if (this.publishing === 'flush-scheduled') this.flush();
   };
 
+  /** Runs while sendQueue is not empty (started by the send() that made it non-empty). */
   private async pumpSends(): Promise<void> {
-    this.sending = true;
     const ep = this.endpoint;
-    const producer = ep.producer;
+    const producer = this.producer;
     const ringSize = producer.size;
     const publishEvery = Math.max(HEADER_BYTES, ringSize >>> 2);
     try {
@@ -215,8 +273,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           producer.copyIn(item.message, item.offset, piece);
           item.offset += piece;
           n -= piece;
-          this.unpublished = true;
-          this.flush();
+          this.flushNow();
         }
         if (item.offset === len) {
           this.sendQueue.shift();
@@ -226,8 +283,6 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     } catch (err) {
       const failure = err instanceof Error ? err : new Error(String(err));
       for (const item of this.sendQueue.splice(0)) item.reject(failure);
-    } finally {
-      this.sending = false;
     }
   }
 
@@ -236,68 +291,84 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   };
 
   private readonly onEndpointClose = (reason: CloseReason): void => {
-    if (this.endReason === undefined) this.endReason = reason;
+    if (this.endReason === undefined) {
+      this.endReason = reason;
+      this.lifecycle = 'ending';
+    }
     for (const item of this.sendQueue.splice(0)) item.reject(new ChannelClosedError(reason));
     this.pump();
   };
 
-  /** Drain the ring (bounded), then arm the notification and sleep. Re-entrant calls coalesce. */
+  /**
+   * Drain the ring within the work budget, then arm the notification and sleep; or, with the
+   * budget spent, yield to the event loop and carry on from a setImmediate. Re-entrant calls
+   * coalesce; calls while yielding wait for the yield.
+   */
   private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
+    const state = this.receiving;
+    if (state === 'draining' || state === 'draining-again') {
+      this.receiving = 'draining-again';
       return;
     }
-    if (this.finished) return;
-    this.pumping = true;
-    const ep = this.endpoint;
+    if (state === 'yielding' || this.isFinished()) return;
+    this.receiving = 'draining';
+    const handle = this.handle;
     const sendsBefore = this.sendCount;
     let delivered = false;
     try {
-      let rounds = 0;
-      for (; rounds < MAX_ROUNDS_PER_WAKE; rounds++) {
-        this.pumpAgain = false;
+      for (;;) {
+        if (this.workLeft <= 0) return this.yieldTurn();
+        this.receiving = 'draining';
         const progressed = this.drainOnce();
-        if (this.finished) return;
+        const after = this.receiving as ReceiveState;
+        if (this.isFinished()) return;
         if (this.endReason !== undefined) {
           // Everything committed is delivered before the end, so a paused channel waits.
           if (!progressed) return this.pausedByUser ? undefined : this.finish();
           continue;
         }
         if (this.paused()) return;
-        if (progressed || this.pumpAgain) {
+        if (progressed || after === 'draining-again') {
           delivered ||= progressed;
           continue;
         }
         // Publish replies trySend() wrote during delivery before waiting: the peer cannot answer
         // what it cannot see.
         this.flush();
-        if (ep.spinEnabled) {
+        if (handle.spinEnabled) {
           // A receiver that wrote nothing back during delivery (an RPC caller whose next call
           // runs in a promise continuation, a stream consumer) would spin before it sends what
           // the peer is to answer: wait until the continuations have run (setImmediate comes
           // after every microtask and nextTick), then spin.
           if (delivered && this.sendCount === sendsBefore) return this.spinLater();
-          if (ep.spin(this.readable)) continue;
+          if (handle.spin(this.readable)) continue;
         }
-        if (ep.armReadable()) continue;
+        handle.armReadable();
+        if (this.readable()) continue;
         return;
       }
-      if (!this.yieldScheduled) {
-        // Still busy: let timers and I/O run, then carry on (the ring stays bounded meanwhile).
-        this.yieldScheduled = true;
-        setImmediate(() => {
-          this.yieldScheduled = false;
-          this.pump();
-        });
-      }
     } finally {
-      this.pumping = false;
+      if ((this.receiving as ReceiveState) !== 'yielding') this.receiving = 'idle';
       // Replies trySend() wrote during delivery, whichever way pump() ended (paused, yielding...).
       this.flush();
     }
   }
 
-  private readonly readable = (): boolean => this.endpoint.consumer.available() > 0;
+  /** The work budget is spent: let timers, I/O and other channels run, then carry on. */
+  private yieldTurn(): void {
+    this.receiving = 'yielding';
+    setImmediate(this.afterYield);
+  }
+
+  private readonly afterYield = (): void => {
+    this.workLeft = WORK_PER_TURN;
+    this.receiving = 'idle';
+    this.pump();
+  };
+
+  /** True if the peer committed more than the last drain left in the ring (an incomplete header
+   * stays there: only new bytes are worth another round). */
+  private readonly readable = (): boolean => !this.handle.released && this.consumer.available() > this.leftInRing;
 
   /** Pump again (spinning allowed) once this task's continuations have run. */
   private spinLater(): void {
@@ -341,17 +412,18 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     return this.pausedByUser;
   }
 
-  /** Take every complete frame available (one load of prod); returns whether anything moved. */
+  /** Take the complete frames available (one load of prod), within the work budget; returns
+   * whether anything moved. */
   private drainOnce(): boolean {
     if (this.frames !== undefined) return this.drainFrames(this.frames);
-    const ep = this.endpoint;
-    if (this.finished || ep.eof) return false;
-    const consumer = ep.consumer;
+    if (this.handle.released) return false;
+    const consumer = this.consumer;
     let avail = consumer.available();
+    this.leftInRing = avail;
     if (avail === 0) return false;
     let moved = false;
     let consumedSincePublish = 0;
-    while (avail > 0) {
+    while (avail > 0 && this.workLeft > 0) {
       let message: Uint8Array;
       if (this.partial === undefined) {
         if (avail < HEADER_BYTES) break;
@@ -368,53 +440,63 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           // Not zeroed: it is delivered only once every byte came from the ring.
           this.partial = uninitializedBytes(len);
           this.partialOffset = 0;
+          this.workLeft -= FRAME_COST;
           continue;
         }
-        if (len <= ON_HEAP_MAX) message = consumer.takeCopy(len);
+        // An empty message has nothing to copy or to own: one shared instance, no allocation
+        // (a flood of empty frames then costs no garbage).
+        if (len === 0) message = EMPTY;
+        else if (len <= ON_HEAP_MAX) message = consumer.takeCopy(len);
         else {
           message = this.slab.allocate(len);
           consumer.copyOut(message, 0, len);
         }
         avail -= len;
         consumedSincePublish += HEADER_BYTES + len;
+        this.workLeft -= FRAME_COST + len;
       } else {
         const n = Math.min(avail, this.partial.length - this.partialOffset);
         consumer.copyOut(this.partial, this.partialOffset, n);
         this.partialOffset += n;
         avail -= n;
         moved = true;
+        this.workLeft -= n;
         if (this.partialOffset < this.partial.length) break;
         message = this.partial;
         this.partial = undefined;
       }
       this.deliver(message);
-      // The callback may have closed the channel (and released the ring under us).
-      if (this.finished || ep.eof) return true;
+      // The callback may have closed the channel (and released the ring under us). Either
+      // ends the endpoint first, so one field load covers the common case.
+      if (this.endReason !== undefined && (this.isFinished() || this.handle.released)) return true;
       // Free space for a waiting writer every quarter ring or so, not only after the batch.
       if (consumedSincePublish >= this.receivePublishEvery) {
         consumer.publish();
         consumedSincePublish = 0;
       }
     }
+    this.leftInRing = avail;
     if (moved) consumer.publish();
     return moved;
   }
 
-  /** onFrame mode: copy what the ring holds into private memory, then deliver its whole frames. */
+  /** onFrame mode: copy what the ring holds into private memory, then deliver its whole frames
+   * (within the work budget; the rest waits in the buffer). */
   private drainFrames(frames: FrameBuffer): boolean {
-    const ep = this.endpoint;
-    if (this.finished) return false;
+    if (this.isFinished()) return false;
     let moved = false;
-    if (!this.pausedByUser && !ep.eof) {
-      const consumer = ep.consumer;
+    if (!this.pausedByUser && !this.handle.released) {
+      const consumer = this.consumer;
       const avail = consumer.available();
-      if (avail > 0 && frames.fill(consumer, frames.wanted(avail)) > 0) {
+      const copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;
+      this.leftInRing = avail - copied;
+      if (copied > 0) {
         consumer.publish();
         moved = true;
       }
     }
     const onFrame = this.onFrame as (bytes: Uint8Array, start: number, end: number) => void;
-    while (!this.pausedByUser) {
+    while (!this.pausedByUser && this.workLeft > 0) {
       const len = frames.nextLength();
       if (len < 0) break;
       if (len > this.maxMessageSize) {
@@ -430,6 +512,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       // Consumed before the callback: it may pause, close, or re-enter through resume().
       frames.start = end;
       moved = true;
+      this.workLeft -= IN_PLACE_FRAME_COST + len;
       try {
         onFrame(frames.bytes, start, end);
       } catch (err) {
@@ -437,7 +520,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           throw err;
         });
       }
-      if (this.finished) return true;
+      if (this.isFinished()) return true;
     }
     return moved;
   }
@@ -468,8 +551,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /** Everything committed has been delivered: release and announce the end. */
   private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (this.isFinished()) return;
+    this.lifecycle = 'finished';
     const reason = this.endReason ?? 'closed';
     this.endpoint.off('wake', this.onWake);
     this.endpoint.off('close', this.onEndpointClose);
@@ -496,16 +579,22 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     // nothing once the channel has ended).
     this.flush();
     if (this.endReason === undefined) this.endReason = 'closed';
+    if (this.lifecycle === 'open') this.lifecycle = 'ending';
     for (const item of this.sendQueue.splice(0)) item.reject(new ChannelClosedError('closed'));
     const released = this.endpoint.close();
     this.finish();
     return released;
   }
 
+  /** `await using channel = new MessageChannel(...)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Resolves when the channel closed and its resources are released, with the reason. */
   closed(): Promise<CloseReason> {
     const settled = (): Promise<CloseReason> => (this.releasedPromise ?? Promise.resolve()).then(() => this.endReason ?? 'closed');
-    if (this.finished) return settled();
+    if (this.isFinished()) return settled();
     return new Promise((resolve) => this.once('close', () => resolve(settled())));
   }
 
@@ -515,14 +604,19 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         if (this.receivedHead < this.received.length) {
           const value = this.received[this.receivedHead] as Uint8Array;
           this.received[this.receivedHead++] = EMPTY;
-          if (this.receivedHead === this.received.length) {
+          const queued = this.received.length - this.receivedHead;
+          if (queued === 0) {
             this.received.length = 0;
             this.receivedHead = 0;
           }
-          if (!this.finished && !this.pumping) queueMicrotask(this.onWake);
+          // Half the queue is free again (or all of it): refill from a microtask, in one batch
+          // rather than one pump per message. pump() stopped only when the queue was full, so
+          // the queue passes this mark before the consumer could starve; and pump() yields once
+          // the work budget is spent, so a consumer loop cannot keep it draining forever.
+          if (queued === this.queueLimit >>> 1 && !this.isFinished()) queueMicrotask(this.onWake);
           return Promise.resolve({ value, done: false });
         }
-        if (this.finished) {
+        if (this.isFinished()) {
           const err = this.endError();
           return err === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(err);
         }
@@ -539,4 +633,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   }
 }
 
-const EMPTY = new Uint8Array(0);
+function tooBig(length: number, max: number): RangeError {
+  const err = new RangeError(`message of ${length} bytes exceeds maxMessageSize ${max}`) as RangeError & { code: string };
+  err.code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
+/** Received empty messages, and the iterator queue's cleared slots. Frozen: nothing to change. */
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;

@@ -10,7 +10,7 @@
 import type { XenBackend } from '@xenipc/core';
 import { VchanServer, type VchanServerOptions } from './vchan-server.js';
 
-export class VchanAcceptLoop implements AsyncIterable<VchanServer> {
+export class VchanAcceptLoop implements AsyncIterable<VchanServer>, AsyncDisposable {
   private readonly abort = new AbortController();
   private current: VchanServer | undefined;
 
@@ -41,5 +41,10 @@ export class VchanAcceptLoop implements AsyncIterable<VchanServer> {
   async close(): Promise<void> {
     this.abort.abort();
     await this.current?.close();
+  }
+
+  /** `await using loop = VchanServer.serve(...)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -24,7 +24,9 @@ import {
   rejectOrders,
   type RingPlacement,
 } from './control-page.js';
+import { abortReason } from './argument-errors.js';
 import { endRings } from './end-rings.js';
+import { checkBackend, checkEndpointOptions } from './endpoint-options.js';
 import { awaitRendezvous, checkLibxenvchanPath, defaultVchanPath, type VchanPort } from './rendezvous.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
@@ -59,15 +61,26 @@ export class VchanClient extends VchanEndpoint {
     this.checkPeer();
   }
 
+  /**
+   * Find the server's channel in xenstore and connect to it. Rejects at once for bad arguments
+   * (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE), with `signal.reason` when aborted, and with
+   * XenError ETIMEDOUT when no server appears within timeoutMs.
+   */
   static async connect(backend: XenBackend, options: VchanClientOptions): Promise<VchanClient> {
-    const path = options.path ?? defaultVchanPath(options.peer, backend.domid, options.port);
+    checkBackend(backend);
+    const { peer, timeoutMs, signal } = checkEndpointOptions(options);
+    if (signal?.aborted === true) throw abortReason(signal);
+    const path = options.path ?? defaultVchanPath(peer, backend.domid, options.port);
     checkLibxenvchanPath(path, options.libxenvchanPeer);
-    const { ringRef, eventChannel } = await awaitRendezvous(
-      backend.xenstore,
-      path,
-      options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      options.signal,
-    );
+    let found: { ringRef: number; eventChannel: number };
+    try {
+      found = await awaitRendezvous(backend.xenstore, path, timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal);
+    } catch (err) {
+      // awaitRendezvous reports an abort as ECANCELED; Node's convention is the signal's reason.
+      if (signal !== undefined && isAborted(signal)) throw abortReason(signal);
+      throw err;
+    }
+    const { ringRef, eventChannel } = found;
     const undo = new CleanupStack();
     try {
       const evtchn = await backend.bindInterdomain(options.peer, eventChannel);
@@ -132,4 +145,9 @@ export class VchanClient extends VchanEndpoint {
       throw err;
     }
   }
+}
+
+/** Read through a call: TypeScript narrows `signal.aborted` to false across the await above. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

@@ -11,7 +11,12 @@
  * the peer's clean close or crash (its live byte went to 0, told apart by the goodbye flags, see
  * control-page.ts), or the peer's domain dying. Data the peer committed before it went stays
  * readable: read() keeps returning it, and the resources are released when the ring is empty
- * (or on close()). Writes after the end throw ChannelClosedError.
+ * (or on close()). Writes after the end throw ChannelClosedError. The backend losing its host (the
+ * event-channel device failing, the xenstore connection closing: the simulated host died) ends
+ * the channel as 'host-gone'.
+ *
+ * The raw ring sides and the spin machinery are not public: MessageChannel and VchanStream get
+ * them through the endpoint's handle (endpoint-handle.ts).
  */
 import { EventEmitter } from 'eventemitter3';
 import {
@@ -36,6 +41,7 @@ import {
   type ControlViews,
 } from './control-page.js';
 import { onDomainReleased } from './domain-death-watch.js';
+import { registerEndpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import type { Notifier } from './notifier.js';
 import type { RingConsumer, RingProducer } from './ring.js';
 
@@ -55,8 +61,8 @@ export interface VchanWaitOptions {
   /**
    * Longest a wait re-checks the ring before arming the notification and sleeping, in
    * microseconds (blocks the event loop meanwhile); adaptive below that (see spin()). 0 sleeps
-   * at once. Default 0 on the loopback host (the peer is in this thread, so spinning cannot
-   * help), 20 otherwise.
+   * at once. Default: the backend's `defaultSpinMicros` if it has one (0 on the loopback host:
+   * the peer is in this thread, so spinning cannot help), else DEFAULT_SPIN_MICROS (20).
    */
   spinMicros?: number;
 }
@@ -105,11 +111,9 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   /** Size of the ring we read from / write to, in bytes. */
   readonly readRingSize: number;
   readonly writeRingSize: number;
-  /** Internal to @xenipc/channel (MessageChannel): the raw ring sides. */
-  readonly consumer: RingConsumer;
-  readonly producer: RingProducer;
-
   protected readonly evtchn: EventChannel;
+  private readonly consumer: RingConsumer;
+  private readonly producer: RingProducer;
   private readonly parts: EndpointParts;
   private readonly bytes: Uint8Array;
   private readonly ownLive: number;
@@ -150,12 +154,24 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     this.peerLive = server ? CLI_LIVE : SRV_LIVE;
     this.ownFlagsByte = server ? SRV_NOTIFY : CLI_NOTIFY;
     this.peerFlagsByte = server ? CLI_NOTIFY : SRV_NOTIFY;
-    const spin = parts.spinMicros ?? (parts.backend.kind === 'loopback' ? 0 : DEFAULT_SPIN_MICROS);
-    if (!Number.isFinite(spin) || spin < 0) throw new RangeError(`spinMicros ${String(spin)} must be a number >= 0`);
+    const spin = parts.spinMicros ?? parts.backend.defaultSpinMicros ?? DEFAULT_SPIN_MICROS;
     this.spinMs = spin / 1000;
     this.spinBudgetMs = this.spinMs;
     this.evtchn.on('event', this.onEvent);
-    this.evtchn.on('error', this.onPortError);
+    this.evtchn.on('error', this.onHostLost);
+    parts.backend.xenstore.on('close', this.onHostLost);
+    const self = this;
+    const handle: EndpointHandle = {
+      consumer: parts.consumer,
+      producer: parts.producer,
+      get released() {
+        return self.ringsGone;
+      },
+      spinEnabled: this.spinMs > 0,
+      spin: (ready) => this.spin(ready),
+      armReadable: () => this.armReadable(),
+    };
+    registerEndpointHandle(this, handle);
     this.domainWatchStarting = onDomainReleased(parts.backend.xenstore, this.onDomainReleased).then(
       (stop) => {
         if (this.released) void stop();
@@ -163,11 +179,6 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
       },
       () => undefined,
     );
-  }
-
-  /** True if waits spin before sleeping (spinMicros > 0). */
-  get spinEnabled(): boolean {
-    return this.spinMs > 0;
   }
 
   /** Our local event-channel port. */
@@ -180,6 +191,15 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     return this.endReason === undefined && this.peerConnected;
   }
 
+  /**
+   * True once the shared pages may not be touched: we released them, or they were torn away
+   * under us (the backend was closed, or its process "died" on the loopback host; a detached
+   * buffer has length 0). Every ring access is behind this check.
+   */
+  private get ringsGone(): boolean {
+    return this.released || this.bytes.length === 0;
+  }
+
   /** Why the channel ended, once it has. */
   get closeReason(): CloseReason | undefined {
     return this.endReason;
@@ -187,22 +207,22 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
 
   /** True once the channel ended and nothing is left to read. */
   get eof(): boolean {
-    return this.endReason !== undefined && (this.released || this.consumer.available() === 0);
+    return this.endReason !== undefined && (this.ringsGone || this.consumer.available() === 0);
   }
 
   /** Bytes readable now without waiting. */
   get dataReady(): number {
-    return this.released ? 0 : this.consumer.available();
+    return this.ringsGone ? 0 : this.consumer.available();
   }
 
   /** Bytes writable now without waiting (0 once ended). */
   get bufferSpace(): number {
-    return this.endReason !== undefined || this.released ? 0 : this.producer.space();
+    return this.endReason !== undefined || this.ringsGone ? 0 : this.producer.space();
   }
 
   /** Non-blocking: copy up to into.length available bytes; 0 if none (see `eof`). */
   read(into: Uint8Array): number {
-    if (this.released) return 0;
+    if (this.ringsGone) return 0;
     const n = Math.min(this.consumer.available(), into.length);
     if (n === 0) {
       if (this.endReason !== undefined) this.releaseSoon();
@@ -251,11 +271,9 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     return new Promise((resolve, reject) => this.writeWaiters.push({ min, resolve, reject }));
   }
 
-  /** Arm the "peer wrote" notification and re-check: true if data arrived meanwhile. */
-  armReadable(): boolean {
-    if (this.released) return false;
-    this.consumer.armNotify();
-    return this.consumer.available() > 0;
+  /** Ask for an event when the peer writes (callers re-check the ring afterwards). */
+  private armReadable(): void {
+    if (!this.ringsGone) this.consumer.armNotify();
   }
 
   /**
@@ -269,7 +287,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
    * costs one wake-up instead of two, and the peer's own probe then finds us answering fast.
    * Cost when spinning cannot pay: one full spin per SPIN_REPROBE_EVERY + 1 waits.
    */
-  spin(ready: () => boolean): boolean {
+  private spin(ready: () => boolean): boolean {
     if (this.spinMs <= 0) return false;
     let budget = this.spinBudgetMs;
     const probing = budget === 0;
@@ -297,7 +315,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   }
 
   private readReady(min: number): boolean {
-    return this.released || this.endReason !== undefined || this.consumer.available() >= min;
+    return this.ringsGone || this.endReason !== undefined || this.consumer.available() >= min;
   }
 
   /** Resolves once the channel has ended and everything it held is released (after close(),
@@ -316,15 +334,25 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     return this.release();
   }
 
+  /** `await using endpoint = ...`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private readonly onEvent = (): void => {
-    if (this.released) return;
+    if (this.ringsGone) return;
     this.checkPeer();
     this.serviceWaiters();
     this.emit('wake');
   };
 
-  private readonly onPortError = (): void => {
-    this.end('domain-gone');
+  /**
+   * The backend lost its host: the event channel failed (no event can reach us any more) or the
+   * xenstore connection closed. The peer may well be alive; what is gone is our way to it.
+   */
+  private readonly onHostLost = (): void => {
+    if (this.released) return;
+    this.end('host-gone');
   };
 
   private readonly onDomainReleased = (): void => {
@@ -365,7 +393,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
 
   /** Read the peer's live byte (and goodbye flags) and act on a change. */
   protected checkPeer(): void {
-    if (this.released || this.endReason !== undefined) return;
+    if (this.ringsGone || this.endReason !== undefined) return;
     const live = Atomics.load(this.bytes, this.peerLive);
     if (live === LIVE_CONNECTED && !this.peerConnected) {
       this.markPeerConnected();
@@ -400,7 +428,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     const readers = this.readWaiters;
     this.readWaiters = [];
     for (const r of readers) r.resolve();
-    if (reason !== 'closed' && (this.released || this.consumer.available() === 0)) this.releaseSoon();
+    if (reason !== 'closed' && (this.ringsGone || this.consumer.available() === 0)) this.releaseSoon();
     this.emit('close', reason);
     this.emit('wake');
   }
@@ -458,7 +486,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private async doRelease(): Promise<void> {
     const parts = this.parts;
     const peerStillThere = this.endReason === 'closed';
-    if (peerStillThere) {
+    if (peerStillThere && this.bytes.length !== 0) {
       // Say goodbye before going: flag, live=0, event (libxenvchan's close, plus our flag).
       Atomics.or(this.bytes, this.ownFlagsByte, FLAG_SAID_GOODBYE);
       Atomics.store(this.bytes, this.ownLive, LIVE_GONE);
@@ -466,7 +494,8 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     }
     this.released = true;
     this.evtchn.off('event', this.onEvent);
-    this.evtchn.off('error', this.onPortError);
+    this.evtchn.off('error', this.onHostLost);
+    this.backend.xenstore.off('close', this.onHostLost);
     const errors: unknown[] = [];
     const attempt = (fn: () => void): void => {
       try {

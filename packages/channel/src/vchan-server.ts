@@ -30,7 +30,9 @@ import {
   planRings,
   type RingPlacement,
 } from './control-page.js';
+import { abortReason, invalidArgType } from './argument-errors.js';
 import { endRings } from './end-rings.js';
+import { checkBackend, checkEndpointOptions } from './endpoint-options.js';
 import { VchanAcceptLoop } from './vchan-accept-loop.js';
 import { shareAllOrNothing } from './server-grants.js';
 import { checkLibxenvchanPath, defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
@@ -80,6 +82,8 @@ export class VchanServer extends VchanEndpoint {
    * A server may write before the client connects (the data waits in the ring).
    */
   static async listen(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
+    checkServerArguments(backend, options);
+    if (options.signal?.aborted === true) throw abortReason(options.signal);
     const server = await VchanServer.create(backend, options);
     if (options.waitForClient === false) return server;
     try {
@@ -93,6 +97,7 @@ export class VchanServer extends VchanEndpoint {
 
   /** Serve one client after another on the same path; see VchanAcceptLoop. */
   static serve(backend: XenBackend, options: Omit<VchanServerOptions, 'waitForClient' | 'signal' | 'timeoutMs'>): VchanAcceptLoop {
+    checkServerArguments(backend, options);
     return new VchanAcceptLoop(backend, options);
   }
 
@@ -165,7 +170,8 @@ export class VchanServer extends VchanEndpoint {
     }
   }
 
-  /** Resolves when the client has connected (at once if it already has). */
+  /** Resolves when the client has connected (at once if it already has); rejects with
+   * XenError ETIMEDOUT after timeoutMs, with `signal.reason` when aborted. */
   whenConnected(timeoutMs?: number, signal?: AbortSignal): Promise<void> {
     this.checkPeer();
     if (this.isOpen) return Promise.resolve();
@@ -191,7 +197,7 @@ export class VchanServer extends VchanEndpoint {
               () => reject(new XenError({ code: 'ETIMEDOUT', syscall: 'vchan listen', message: `no client connected to ${this.path} within ${timeoutMs} ms`, path: this.path })),
               timeoutMs,
             );
-      const onAbort = (): void => reject(new XenError({ code: 'ECANCELED', syscall: 'vchan listen', message: 'listen was aborted', path: this.path }));
+      const onAbort = (): void => reject(abortReason(signal as AbortSignal));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted === true) onAbort();
       (this.connectedPromise as Promise<void>).then(resolve, reject).finally(() => {
@@ -199,5 +205,15 @@ export class VchanServer extends VchanEndpoint {
         signal?.removeEventListener('abort', onAbort);
       });
     });
+  }
+}
+
+/** Bad arguments fail before anything is granted or published. */
+function checkServerArguments(backend: unknown, options: VchanServerOptions): void {
+  checkBackend(backend);
+  checkEndpointOptions(options);
+  planRings(options.readSize ?? DEFAULT_RING_SIZE, options.writeSize ?? DEFAULT_RING_SIZE);
+  if (options.waitForClient !== undefined && typeof options.waitForClient !== 'boolean') {
+    throw invalidArgType('options.waitForClient', 'of type boolean', options.waitForClient);
   }
 }

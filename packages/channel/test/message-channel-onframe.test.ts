@@ -1,6 +1,7 @@
 /** MessageChannel's zero-allocation receive: onFrame(bytes, start, end) over a private bulk copy. */
 import { describe, expect, it } from 'vitest';
 import { MessageChannel } from '@xenipc/channel';
+import { endpointHandle } from '../src/endpoint-handle.js';
 import { loopbackPair, nextTurn, patternBytes } from './loopback-pair.js';
 
 function checksum(data: Uint8Array, start = 0, end = data.length): number {
@@ -23,7 +24,7 @@ describe('MessageChannel onFrame', () => {
       const rx = new MessageChannel(server, {
         onFrame: (bytes, start, end) => {
           // never a view of the shared ring: the peer could rewrite it while we parse
-          if (bytes.buffer === (server.consumer as unknown as { data: Uint8Array }).data.buffer) bufferOutsideRing = false;
+          if (bytes.buffer === (endpointHandle(server).consumer as unknown as { data: Uint8Array }).data.buffer) bufferOutsideRing = false;
           got.push([end - start, checksum(bytes, start, end)]);
         },
       });

@@ -8,7 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MessageChannel, VchanStream, type VchanEndpoint } from '@xenipc/channel';
+import { endpointHandle } from '../src/endpoint-handle.js';
 import { loopbackPair, nextTurn } from './loopback-pair.js';
+
+/** The endpoint's (private) spin, as MessageChannel and VchanStream reach it. */
+const spinOf = (ep: VchanEndpoint) => endpointHandle(ep).spin;
 
 const REQUESTS = 5;
 
@@ -33,7 +37,8 @@ async function exchange(
   const atSpin: Array<{ visible: number; produced: number }> = [];
   let produced = 0;
   let readByClient = 0;
-  server.spin = () => {
+  // Replace the endpoint's private spin: its own waits and its handle both go through it.
+  (server as unknown as { spin: () => boolean }).spin = () => {
     atSpin.push({ visible: readByClient + client.dataReady, produced });
     return false;
   };
@@ -121,7 +126,7 @@ function driveToProbe(ep: VchanEndpoint): number {
   let skipped = 0;
   for (let calls = 0; calls < 200; calls++) {
     const c = counter();
-    expect(ep.spin(c.ready)).toBe(false);
+    expect(spinOf(ep)(c.ready)).toBe(false);
     if (c.looks > 0 && skipped >= 10) return skipped;
     skipped = c.looks === 0 ? skipped + 1 : 0;
   }
@@ -131,7 +136,7 @@ function driveToProbe(ep: VchanEndpoint): number {
 /** True if a spin catches an answer that comes `afterMs` after it starts (a peer woken by an event). */
 function catchesLateAnswer(ep: VchanEndpoint, afterMs: number): boolean {
   const t0 = performance.now();
-  return ep.spin(() => performance.now() - t0 > afterMs);
+  return spinOf(ep)(() => performance.now() - t0 > afterMs);
 }
 
 describe('adaptive spin budget', () => {
@@ -141,7 +146,7 @@ describe('adaptive spin budget', () => {
     expect(driveToProbe(ep)).toBe(15); // SPIN_REPROBE_EVERY = 16: every 16th wait probes
     for (let i = 0; i < 15; i++) {
       const c = counter();
-      ep.spin(c.ready);
+      spinOf(ep)(c.ready);
       expect(c.looks).toBe(0);
     }
     // The next probe catches an answer 0.5 ms late (a short probe would not), and the budget is
@@ -157,7 +162,7 @@ describe('adaptive spin budget', () => {
     const ep = pair.server;
     driveToProbe(ep);
     const c = counter();
-    ep.spin(c.ready);
+    spinOf(ep)(c.ready);
     expect(c.looks).toBe(0);
     await Promise.all([pair.server.close(), pair.client.close()]);
     pair.host.assertCleanedUp();

@@ -1,8 +1,9 @@
 /** RpcPeer over @xenipc/channel MessageChannels on the in-process loopback host. */
 import { createLoopbackHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer } from '../src/index.js';
+import { measureFlood, startFloodHost, type FloodHost } from '../../channel/test/flood-harness.js';
 
 let nextPort = 1;
 
@@ -131,4 +132,32 @@ describe.each(['endpoint', 'channel'] as const)('RpcPeer over a MessageChannel (
     }
     client.close();
   });
+});
+
+describe('RpcPeer over a flooded channel (issue 17.1, simulated host)', () => {
+  let host: FloodHost;
+  beforeAll(async () => {
+    host = await startFloodHost();
+  }, 60_000);
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  // A peer in another process keeps the ring full of empty frames (each one a malformed RPC
+  // message, dropped and counted); the event loop must keep turning (see flood-harness.ts).
+  for (const ring of [64 * 1024, 1024 * 1024]) {
+    for (const mode of ['endpoint', 'channel'] as const) {
+      it(`${ring / 1024} KiB ring, transport given the ${mode}: max event-loop lag < 50 ms`, { timeout: 60_000 }, async () => {
+        const result = await measureFlood(host, ring, (endpoint) => {
+          const peer = new RpcPeer(transportOver(endpoint, mode));
+          peer.on('protocol-error', () => undefined);
+          return { count: () => peer.stats.notMsgpack, stop: async () => peer.close() };
+        });
+        const lags = result.windowLagMs.map((ms) => ms.toFixed(1)).join(' / ');
+        console.log(`rpc flood ${mode} ${ring / 1024} KiB: max lag per window ${lags} ms, ${result.received} frames, ${result.refills} refills`);
+        expect(result.received).toBeGreaterThanOrEqual(6 * (ring / 4));
+        expect(Math.min(...result.windowLagMs)).toBeLessThan(50);
+      });
+    }
+  }
 });

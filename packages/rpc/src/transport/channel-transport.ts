@@ -21,15 +21,17 @@
  * ring, so once the ring is full the peer's sends wait (backpressure all the way to the caller).
  *
  * Replies written while the channel is delivering (a synchronous handler's response) are
- * published at once with flush(): the channel re-checks and may spin-wait for more input right
- * after delivering, before its end-of-task publish would run, and the caller would otherwise
- * not see the reply until the spin ends.
+ * published at once by the channel itself (MessageChannel owns that rule). Receiving is fair:
+ * the channel yields to the event loop after a bounded amount of work, so a flooding peer cannot
+ * starve this process.
  *
  * Ending: the channel's close reason becomes the connection's ('peer-crashed' when the peer
- * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'). The channel
- * delivers everything the peer committed before 'close', so responses sent before a crash resolve.
+ * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'); the
+ * channel's 'host-gone' (our backend lost its host) is a 'transport-error' whose cause is the
+ * ChannelClosedError. The channel delivers everything the peer committed before 'close', so
+ * responses sent before a crash resolve.
  */
-import { MessageChannel, type CloseReason as ChannelCloseReason, type VchanEndpoint } from '@xenipc/channel';
+import { ChannelClosedError, MessageChannel, type CloseReason as ChannelCloseReason, type VchanEndpoint } from '@xenipc/channel';
 import { FrameDelivery } from './frame-delivery.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './stream-transport.js';
 import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
@@ -61,8 +63,6 @@ export class ChannelTransport implements RpcTransport {
   private outbox: Uint8Array[] = [];
   private outboxHead = 0;
   private waitingForDrain = false;
-  /** Inside onMessage: sends are replies the peer is waiting for (see the file comment). */
-  private delivering = false;
   private ended = false;
 
   constructor(channelOrEndpoint: MessageChannel | VchanEndpoint, options: ChannelTransportOptions = {}) {
@@ -96,10 +96,7 @@ export class ChannelTransport implements RpcTransport {
     if (this.ended) return false;
     if (this.outboxHead === this.outbox.length) {
       try {
-        if (this.channel.trySend(message)) {
-          if (this.delivering) this.channel.flush();
-          return true;
-        }
+        if (this.channel.trySend(message)) return true;
       } catch {
         // ChannelClosedError: the 'close' event ends the connection
         return false;
@@ -173,38 +170,27 @@ export class ChannelTransport implements RpcTransport {
   }
 
   private readonly onMessage = (message: Uint8Array): void => {
-    if (this.ended) return;
-    this.delivering = true;
-    try {
-      this.delivery!.deliver(message);
-    } finally {
-      this.delivering = false;
-    }
+    if (!this.ended) this.delivery!.deliver(message);
   };
 
   private readonly onFrame = (bytes: Uint8Array, start: number, end: number): void => {
-    if (this.ended) return;
-    this.delivering = true;
-    try {
-      this.delivery!.deliverInPlace(bytes, start, end);
-    } finally {
-      this.delivering = false;
-    }
+    if (!this.ended) this.delivery!.deliverInPlace(bytes, start, end);
   };
 
   private readonly onClose = (reason: ChannelCloseReason): void => {
-    // every channel reason is also a connection reason, with the same meaning
-    this.end(reason);
+    // Every other channel reason is also a connection reason, with the same meaning.
+    if (reason === 'host-gone') this.end('transport-error', new ChannelClosedError(reason));
+    else this.end(reason);
   };
 
-  private end(reason: RpcCloseReason): void {
+  private end(reason: RpcCloseReason, cause?: Error): void {
     if (this.ended) return;
     this.ended = true;
     this.channel.off('message', this.onMessage);
     this.channel.off('close', this.onClose);
     this.outbox = [];
     this.outboxHead = 0;
-    this.sink?.closed(reason);
+    this.sink?.closed(reason, cause);
   }
 }
 

@@ -187,6 +187,7 @@ export function createLoopbackHost(options: LoopbackHostOptions = {}): LoopbackH
 /** One process's view of its domain on a loopback host. */
 export class LoopbackBackend implements XenBackend {
   readonly kind = 'loopback' as const;
+  readonly defaultSpinMicros = 0;
   readonly xenstore: XenStoreClient;
   private readonly held = new Set<HeldResource>();
   private readonly ownPorts = new Set<EventChannel>();

@@ -1,0 +1,17 @@
+/**
+ * Fair draining: how much receive work may run before the event loop gets a turn. A peer can keep
+ * our read ring full forever (even of empty frames, moving only its index), so every receive
+ * path counts what it delivers against this budget and, when it runs out, stops and resumes from
+ * a setImmediate: timers, I/O and other channels run in between. The budget is refilled only by
+ * that setImmediate (never by a wake-up, a microtask or a re-entrant call), so no chain of
+ * events or promise continuations can add up to more than one budget between two yields.
+ *
+ * Units are bytes, plus a cost per frame for the per-message work: FRAME_COST where each message
+ * is a fresh object (onMessage, 'message', the iterator, a stream chunk: the allocation and the
+ * garbage collection it causes dominate), IN_PLACE_FRAME_COST where frames are delivered in place
+ * (onFrame). So a turn is at most 1 MiB of data, 4096 allocated messages or 16 384 in-place
+ * frames: a millisecond or two of work on an idle machine.
+ */
+export const WORK_PER_TURN = 1024 * 1024;
+export const FRAME_COST = 256;
+export const IN_PLACE_FRAME_COST = 64;
