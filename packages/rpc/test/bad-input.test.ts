@@ -31,7 +31,8 @@ describe('bad input over a message transport (message dropped, connection kept)'
     inject(handEncode([0, 1, 'echo', [1]]).slice(0, 5)); // truncated
     inject(new Uint8Array(2000)); // oversized (limit 1024)
     inject([0x92, 0xd4, 0x72, 0x00, 0x01]); // msgpackr records extension
-    inject([0x94, 0x00, 0x07, 0xa1, 0x78, 0x91, 0xd4, 0x05, 0x00]); // unknown ext type 5 inside params
+    inject([0x91, 0xd4, 0x42, 0x01]); // msgpackr BigInt extension
+    inject([0x94, 0x00, 0x07, 0xa1, 0x78, 0x91, 0xd5, 0xff, 0x00, 0x00]); // a 2-byte timestamp (ext -1) inside params: undecodable
     inject(handEncode('just a string'));
     inject(handEncode([9, 1, 2]));
     inject(handEncode([1, 12345, null, 'nobody asked'])); // response to an unknown id
@@ -41,10 +42,11 @@ describe('bad input over a message transport (message dropped, connection kept)'
     await tick();
     const s = server.stats;
     expect({ oversized: s.oversized, notMsgpack: s.notMsgpack, records: s.privateExtension, decode: s.decodeErrors, shape: s.badShape, unknown: s.unknownResponses })
-      .toEqual({ oversized: 1, notMsgpack: 3, records: 1, decode: 1, shape: 5, unknown: 1 });
-    expect(s.malformed).toBe(11);
+      .toEqual({ oversized: 1, notMsgpack: 3, records: 2, decode: 1, shape: 5, unknown: 1 });
+    expect(s.malformed).toBe(12);
     expect(events.map((e) => e.kind)).toContain('unknown-response');
-    expect(client.stats.unknownResponses).toBe(1); // the InvalidRequest reply for msgid 77 reached the client
+    // the InvalidRequest replies for msgid 7 (undecodable) and 77 (bad method) reached the client
+    expect(client.stats.unknownResponses).toBe(2);
     await expect(client.call('echo', 'still fine')).resolves.toBe('still fine');
   });
 
@@ -109,7 +111,7 @@ describe('bad input over a byte stream (framing lost: connection dropped)', () =
     const server = new RpcPeer(new StreamTransport(ours));
     server.register('echo', (v: unknown) => v);
     const client = new RpcPeer(new StreamTransport(theirs));
-    theirs.write(Uint8Array.from([...handEncode([7]), 0x94, 0x00, 0x01, 0xa1, 0x78, 0x91, 0xd4, 0x05, 0x00, 0x91, 0xd4, 0x72, 0x00]));
+    theirs.write(Uint8Array.from([...handEncode([7]), 0x94, 0x00, 0x01, 0xa1, 0x78, 0x91, 0xd5, 0xff, 0x00, 0x00, 0x91, 0xd4, 0x72, 0x00]));
     await expect(client.call('echo', 'ok')).resolves.toBe('ok');
     expect(server.stats.badShape).toBe(1);
     expect(server.stats.decodeErrors).toBe(1);

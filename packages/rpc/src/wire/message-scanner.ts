@@ -24,10 +24,15 @@ export enum ScanResult {
 }
 
 /**
- * Extension types with which msgpackr steers its own decoder: records (0x72: the peer defines
- * object shapes the decoder compiles) and bundled strings (0x62: moves the read position). No
- * standard peer sends them; messages using them are rejected before msgpackr sees them.
+ * Extension types private to msgpackr's decoder: records (0x72: the peer defines object shapes the
+ * decoder compiles), bundled strings (0x62: moves the read position) and BigInt (0x42: a decode
+ * cost that grows faster than its size). No standard peer sends them; messages using them are
+ * rejected before any decoder sees them, and an RpcPeer does not let them be registered.
  */
+export const REFUSED_EXTENSION_TYPES: readonly number[] = [0x42, 0x62, 0x72];
+/** The `protocol-error` detail for a message refused for a private extension type. */
+export const PRIVATE_EXTENSION_DETAIL = 'msgpackr-private extension (BigInt 0x42 / bundled strings 0x62 / records 0x72) is not accepted';
+const MSGPACKR_BIGINT_EXT = 0x42;
 const MSGPACKR_RECORDS_EXT = 0x72;
 const MSGPACKR_BUNDLED_STRINGS_EXT = 0x62;
 
@@ -38,8 +43,10 @@ const MSGPACKR_BUNDLED_STRINGS_EXT = 0x62;
 export class MessageScanner {
   /** Offset of the next unread header (after Complete: one past the message's last byte). */
   position = 0;
-  /** The message uses an extension type private to msgpackr's decoder (records 0x72, bundled strings 0x62). */
+  /** The message uses an extension type private to msgpackr's decoder (see REFUSED_EXTENSION_TYPES). */
   usesPrivateExtension = false;
+  /** The message holds at least one extension value (of any type). */
+  usesExtension = false;
   private start = 0;
   private pending = 0;
 
@@ -50,6 +57,7 @@ export class MessageScanner {
     this.position = start;
     this.pending = 1;
     this.usesPrivateExtension = false;
+    this.usesExtension = false;
   }
 
   /** Rebase offsets after the caller moved the unscanned bytes to a new buffer position. */
@@ -116,7 +124,10 @@ export class MessageScanner {
         // ext type byte: last header byte of ext8/16/32 and fixext
         if ((token >= 0xc7 && token <= 0xc9) || (token >= 0xd4 && token <= 0xd8)) {
           const type = buf[pos + header - 1];
-          if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT) this.usesPrivateExtension = true;
+          this.usesExtension = true;
+          if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT || type === MSGPACKR_BIGINT_EXT) {
+            this.usesPrivateExtension = true;
+          }
         }
       }
       const next = pos + header + payload;
