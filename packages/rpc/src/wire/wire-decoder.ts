@@ -18,6 +18,15 @@ export const MAX_DEPTH = 1000;
 const TIMESTAMP_TYPE = -1;
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const TWO_53 = 2n ** 53n;
+/**
+ * A copy of `buf[start, end)` as a plain Uint8Array. Not `buf.slice()`: on a Buffer (what a
+ * socket delivers) that is a view into the transport's receive buffer, not a copy.
+ */
+function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const copy = new Uint8Array(end - start);
+  copy.set(buf.subarray(start, end));
+  return copy;
+}
 
 export interface WireDecoderOptions {
   extensions: ExtensionTable;
@@ -179,7 +188,7 @@ export class WireDecoder {
     this.need(length);
     const start = this.pos;
     this.pos += length;
-    if (this.raw) return this.buf.slice(start, start + length);
+    if (this.raw) return copyBytes(this.buf, start, start + length);
     const buf = this.buf;
     if (length < 16) {
       // short ASCII (method names, map keys) without a TextDecoder call
@@ -199,7 +208,7 @@ export class WireDecoder {
     const start = this.pos;
     this.pos += length;
     // a copy: the transport reuses its receive buffer
-    return this.buf.slice(start, start + length);
+    return copyBytes(this.buf, start, start + length);
   }
 
   private readExt(length: number): unknown {
@@ -207,7 +216,7 @@ export class WireDecoder {
     const type = this.view.getInt8(this.pos);
     const start = this.pos + 1;
     this.pos = start + length;
-    const data = this.buf.slice(start, start + length);
+    const data = copyBytes(this.buf, start, start + length);
     const codec = this.options.extensions.get(type);
     if (codec !== undefined) {
       try {
