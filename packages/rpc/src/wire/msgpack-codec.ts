@@ -11,6 +11,7 @@
  *   an `encode`, every outgoing message.
  */
 import { Packr, Unpackr, type Options } from 'msgpackr';
+import { MessageScanner, ScanResult } from './message-scanner.js';
 import { RpcExtension, createExtensionTable, type RpcExtensionCodec } from './rpc-extension.js';
 import { WireDecoder } from './wire-decoder.js';
 import { WireEncoder } from './wire-encoder.js';
@@ -64,6 +65,8 @@ export class WireCodec {
   private readonly decoder: WireDecoder;
   private readonly encoder: WireEncoder;
   private readonly ownEncoderOnly: boolean;
+  /** For transports that do not say whether a message holds ext values (see decode). */
+  private scanner: MessageScanner | undefined;
   readonly rawStrings: boolean;
 
   constructor(options: WireCodecOptions = {}) {
@@ -85,16 +88,23 @@ export class WireCodec {
   }
 
   /**
-   * Decode the message in `buf[start, end)`. `hasExtension` is the transport's scan result
-   * (undefined: not known, so the own reader is used).
+   * Decode the message in `buf[start, end)`. `hasExtension` is the transport's scan result;
+   * undefined (a transport that does not scan) is found out here with a MessageScanner.
    */
   decode(buf: Uint8Array, start: number, end: number, hasExtension: boolean | undefined): unknown {
-    if (hasExtension === false && !this.rawStrings) {
+    if (this.rawStrings) return this.decoder.decode(buf, start, end, true);
+    if (hasExtension === undefined) {
+      const scanner = (this.scanner ??= new MessageScanner(Number.MAX_SAFE_INTEGER));
+      scanner.begin(start);
+      // an incomplete or invalid value: the own reader reports it
+      hasExtension = scanner.scan(buf, end) !== ScanResult.Complete || scanner.usesExtension;
+    }
+    if (!hasExtension) {
       const range = this.unpackRange;
       range.start = start;
       range.end = end;
       return this.unpackr.unpack(buf, range);
     }
-    return this.decoder.decode(buf, start, end, this.rawStrings);
+    return this.decoder.decode(buf, start, end, false);
   }
 }

@@ -1,0 +1,16 @@
+export { RpcPeer } from './peer/rpc-peer.js';
+export type { RpcHandler, RpcPeerOptions, RpcPeerEvents, ProtocolErrorEvent } from './peer/rpc-peer.js';
+export type { RpcProxy, CallOptions } from './peer/rpc-proxy.js';
+export type { RpcStats } from './peer/rpc-stats.js';
+export { RemoteError } from './errors/remote-error.js';
+export { ConnectionClosedError } from './errors/connection-closed-error.js';
+export { RpcTimeoutError } from './errors/rpc-timeout-error.js';
+export { RpcErrorNames } from './errors/rpc-error-names.js';
+export type { WireError } from './wire/wire-error.js';
+export type { RpcTransport, RpcTransportSink, RpcCloseReason, MalformedKind } from './transport/rpc-transport.js';
+export { StreamTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './transport/stream-transport.js';
+export type { StreamTransportOptions } from './transport/stream-transport.js';
+export { MemoryTransport, createMemoryTransportPair } from './transport/memory-transport.js';
+export { ChannelTransport } from './transport/channel-transport.js';
+export type { ChannelTransportOptions } from './transport/channel-transport.js';
+export { createStreamPeer, createChannelPeer } from './peer/create-peer.js';
