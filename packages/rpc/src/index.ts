@@ -8,6 +8,7 @@ export { RpcTimeoutError } from './errors/rpc-timeout-error.js';
 export { RpcDecodeError } from './errors/rpc-decode-error.js';
 export { RpcErrorNames, RpcErrorCodes } from './errors/rpc-error-names.js';
 export { RpcExtension } from './wire/rpc-extension.js';
+export { DEFAULT_MAX_MESSAGE_VALUES } from './wire/message-scanner.js';
 export type { RpcExtensionCodec } from './wire/rpc-extension.js';
 export type { WireError, ErrorFormat } from './wire/wire-error.js';
 export type { RpcTransport, RpcTransportSink, RpcCloseReason, MalformedKind } from './transport/rpc-transport.js';

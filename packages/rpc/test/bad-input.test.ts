@@ -212,3 +212,39 @@ describe('backpressure', () => {
     expect(server.stats.responsesSent).toBeLessThan(4000);
   });
 });
+
+describe('values per message are bounded (decode cost is per value, not per byte)', () => {
+  /** [0, 1, 'echo', [count copies of `item`]] */
+  function request(count: number, item: number[]): Uint8Array {
+    const head = [0x94, 0x00, 0x01, 0xa4, 0x65, 0x63, 0x68, 0x6f, 0x91, 0xdd, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
+    const bytes = new Uint8Array(head.length + count * item.length);
+    bytes.set(head);
+    for (let i = 0, at = head.length; i < count; i++, at += item.length) bytes.set(item, at);
+    return bytes;
+  }
+
+  it('drops a frame with more than DEFAULT_MAX_MESSAGE_VALUES values (ext values weigh 4) before decoding it', async () => {
+    const { DEFAULT_MAX_MESSAGE_VALUES } = await import('../src/index.js');
+    const [clientSide, serverSide] = createMemoryTransportPair();
+    const client = new RpcPeer(clientSide);
+    const server = new RpcPeer(serverSide);
+    let echoed = 0;
+    server.register('echo', () => ++echoed);
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES, [0x00])); // + the envelope's values: over
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES / 4, [0xd4, 0x05, 0x00])); // ext values: over
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES / 2, [0x00])); // within
+    await expect(client.call('echo')).resolves.toBe(2);
+    expect(server.stats.oversized).toBe(2);
+  });
+
+  it('skips such a message on a stream without losing framing', async () => {
+    const [ours, theirs] = await duplexPair();
+    const server = new RpcPeer(new StreamTransport(ours, { maxMessageValues: 1000 }));
+    server.register('echo', () => 'ok');
+    const client = new RpcPeer(new StreamTransport(theirs));
+    theirs.write(request(2000, [0x00]));
+    await expect(client.call('echo')).resolves.toBe('ok');
+    expect(server.stats.oversized).toBe(1);
+    expect(server.isClosed).toBe(false);
+  });
+});

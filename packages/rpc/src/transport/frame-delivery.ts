@@ -75,6 +75,10 @@ export class FrameDelivery {
         : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
       return false;
     }
+    if (scanner.tooManyValues) {
+      this.sink.malformed('oversized', `frame holds more than ${scanner.maxValues} values`);
+      return false;
+    }
     if (scanner.usesPrivateExtension) {
       this.sink.malformed('private-extension', PRIVATE_EXTENSION_DETAIL);
       return false;

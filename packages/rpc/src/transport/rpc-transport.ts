@@ -20,7 +20,7 @@ export type RpcCloseReason =
 
 /** Kinds of bad input a transport or the peer reports without closing the connection. */
 export type MalformedKind =
-  | 'oversized' // a message (channel frame) larger than maxMessageBytes; only that message is dropped
+  | 'oversized' // a message larger than maxMessageBytes (channel frame) or holding more than maxMessageValues values; only that message is dropped
   | 'not-msgpack' // a frame that is not exactly one MessagePack value (channel/memory transports)
   | 'private-extension' // msgpackr-private ext 0x42 (BigInt) / 0x62 (bundled strings) / 0x72 (records); no standard peer sends them
   | 'decode' // the decoder rejected the value (e.g. an unknown extension type)

@@ -11,6 +11,15 @@
  * The scan is iterative (a count of values still to read), so hostile nesting depth costs no stack.
  */
 
+/**
+ * Default bound on the values in one message (each extension value counts EXTENSION_VALUE_COST).
+ * Decoding costs time and memory per value, far more per value than per byte (16 MiB of empty
+ * maps is 16 M objects); this keeps one message's decode to a fraction of a second.
+ */
+export const DEFAULT_MAX_MESSAGE_VALUES = 1 << 20;
+/** An extension value costs an object and a payload copy: counted as this many values. */
+const EXTENSION_VALUE_COST = 4;
+
 /** Scan outcome codes returned by {@link MessageScanner.scan}. */
 export enum ScanResult {
   /** One whole value lies between the message start and `scanner.position`. */
@@ -47,10 +56,17 @@ export class MessageScanner {
   usesPrivateExtension = false;
   /** The message holds at least one extension value (of any type). */
   usesExtension = false;
+  /** Values seen so far in this message (extension values weighted, see EXTENSION_VALUE_COST). */
+  values = 0;
   private start = 0;
   private pending = 0;
 
-  constructor(public maxMessageBytes: number) {}
+  constructor(public maxMessageBytes: number, public maxValues: number = DEFAULT_MAX_MESSAGE_VALUES) {}
+
+  /** After Complete: the message holds more values than maxValues (drop it; framing is intact). */
+  get tooManyValues(): boolean {
+    return this.values > this.maxValues;
+  }
 
   begin(start: number): void {
     this.start = start;
@@ -58,6 +74,7 @@ export class MessageScanner {
     this.pending = 1;
     this.usesPrivateExtension = false;
     this.usesExtension = false;
+    this.values = 0;
   }
 
   /** Rebase offsets after the caller moved the unscanned bytes to a new buffer position. */
@@ -125,6 +142,7 @@ export class MessageScanner {
         if ((token >= 0xc7 && token <= 0xc9) || (token >= 0xd4 && token <= 0xd8)) {
           const type = buf[pos + header - 1];
           this.usesExtension = true;
+          this.values += EXTENSION_VALUE_COST - 1;
           if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT || type === MSGPACKR_BIGINT_EXT) {
             this.usesPrivateExtension = true;
           }
@@ -135,6 +153,7 @@ export class MessageScanner {
       if (next > end) return this.stop(pos, pending, ScanResult.NeedMore);
       pos = next;
       pending += children - 1;
+      this.values++;
     }
     this.position = pos;
     this.pending = 0;
