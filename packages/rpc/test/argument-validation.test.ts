@@ -25,6 +25,18 @@ describe('argument validation', () => {
     for (const [options, expected] of bad) expect(() => new RpcPeer(a, options)).toThrow(expected as Error);
   });
 
+  it('rejects bad transports and transport options at once', async () => {
+    const { StreamTransport, MemoryTransport } = await import('../src/index.js');
+    const { Duplex } = await import('node:stream');
+    expect(() => new StreamTransport({} as never)).toThrow(invalidType);
+    const duplex = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+    expect(() => new StreamTransport(duplex, { maxMessageBytes: 0 })).toThrow(outOfRange);
+    expect(() => new StreamTransport(duplex, { maxMessageValues: '9' as never })).toThrow(invalidType);
+    expect(() => new StreamTransport(duplex, { highWaterMark: -1 })).toThrow(outOfRange);
+    expect(() => new MemoryTransport(Number.POSITIVE_INFINITY)).toThrow(outOfRange);
+    duplex.destroy();
+  });
+
   it('rejects bad method names, handlers and call options synchronously, before anything is sent', () => {
     const [a, b] = createMemoryTransportPair();
     const peer = new RpcPeer(a);

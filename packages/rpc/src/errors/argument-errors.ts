@@ -39,3 +39,10 @@ export function outOfRange(name: string, expected: string, value: unknown): Code
   error.code = 'ERR_OUT_OF_RANGE';
   return error;
 }
+
+/** A non-negative integer option (sizes, counts, milliseconds), checked like node:net's. */
+export function checkSize(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isSafeInteger(value) || value < min) throw outOfRange(name, `an integer >= ${min}`, value);
+  return value;
+}

@@ -7,6 +7,7 @@
  * with reason 'protocol-error' (see stream-framer.ts for the drop policy).
  */
 import type { Duplex } from 'node:stream';
+import { checkSize, invalidArgType } from '../errors/argument-errors.js';
 import { DEFAULT_MAX_MESSAGE_VALUES } from '../wire/message-scanner.js';
 import { StreamFramer } from './stream-framer.js';
 import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
@@ -51,11 +52,15 @@ export class StreamTransport implements RpcTransport {
   private readonly flushBound = (): void => this.flush();
 
   constructor(private readonly stream: Duplex, options: StreamTransportOptions = {}) {
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.maxMessageValues = options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES;
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    this.closeGraceMs = options.closeGraceMs ?? 1000;
+    if (typeof stream !== 'object' || stream === null || typeof stream.on !== 'function' || typeof stream.write !== 'function') {
+      throw invalidArgType('stream', 'a Duplex stream', stream);
+    }
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    this.maxMessageBytes = checkSize('options.maxMessageBytes', options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 1);
+    this.maxMessageValues = checkSize('options.maxMessageValues', options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES, 1);
+    this.highWaterMark = checkSize('options.highWaterMark', options.highWaterMark ?? 1024 * 1024, 0);
+    this.maxBufferedBytes = checkSize('options.maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, 0);
+    this.closeGraceMs = checkSize('options.closeGraceMs', options.closeGraceMs ?? 1000, 0);
   }
 
   attach(sink: RpcTransportSink): void {
