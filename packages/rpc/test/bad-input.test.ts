@@ -31,7 +31,8 @@ describe('bad input over a message transport (message dropped, connection kept)'
     inject(handEncode([0, 1, 'echo', [1]]).slice(0, 5)); // truncated
     inject(new Uint8Array(2000)); // oversized (limit 1024)
     inject([0x92, 0xd4, 0x72, 0x00, 0x01]); // msgpackr records extension
-    inject([0x94, 0x00, 0x07, 0xa1, 0x78, 0x91, 0xd4, 0x05, 0x00]); // unknown ext type 5 inside params
+    inject([0x91, 0xd4, 0x42, 0x01]); // msgpackr BigInt extension
+    inject([0x94, 0x00, 0x07, 0xa1, 0x78, 0x91, 0xd5, 0xff, 0x00, 0x00]); // a 2-byte timestamp (ext -1) inside params: undecodable
     inject(handEncode('just a string'));
     inject(handEncode([9, 1, 2]));
     inject(handEncode([1, 12345, null, 'nobody asked'])); // response to an unknown id
@@ -41,10 +42,11 @@ describe('bad input over a message transport (message dropped, connection kept)'
     await tick();
     const s = server.stats;
     expect({ oversized: s.oversized, notMsgpack: s.notMsgpack, records: s.privateExtension, decode: s.decodeErrors, shape: s.badShape, unknown: s.unknownResponses })
-      .toEqual({ oversized: 1, notMsgpack: 3, records: 1, decode: 1, shape: 5, unknown: 1 });
-    expect(s.malformed).toBe(11);
+      .toEqual({ oversized: 1, notMsgpack: 3, records: 2, decode: 1, shape: 5, unknown: 1 });
+    expect(s.malformed).toBe(12);
     expect(events.map((e) => e.kind)).toContain('unknown-response');
-    expect(client.stats.unknownResponses).toBe(1); // the InvalidRequest reply for msgid 77 reached the client
+    // the InvalidRequest replies for msgid 7 (undecodable) and 77 (bad method) reached the client
+    expect(client.stats.unknownResponses).toBe(2);
     await expect(client.call('echo', 'still fine')).resolves.toBe('still fine');
   });
 
@@ -109,7 +111,7 @@ describe('bad input over a byte stream (framing lost: connection dropped)', () =
     const server = new RpcPeer(new StreamTransport(ours));
     server.register('echo', (v: unknown) => v);
     const client = new RpcPeer(new StreamTransport(theirs));
-    theirs.write(Uint8Array.from([...handEncode([7]), 0x94, 0x00, 0x01, 0xa1, 0x78, 0x91, 0xd4, 0x05, 0x00, 0x91, 0xd4, 0x72, 0x00]));
+    theirs.write(Uint8Array.from([...handEncode([7]), 0x94, 0x00, 0x01, 0xa1, 0x78, 0x91, 0xd5, 0xff, 0x00, 0x00, 0x91, 0xd4, 0x72, 0x00]));
     await expect(client.call('echo', 'ok')).resolves.toBe('ok');
     expect(server.stats.badShape).toBe(1);
     expect(server.stats.decodeErrors).toBe(1);
@@ -208,5 +210,41 @@ describe('backpressure', () => {
     const error = await closed;
     expect(error.reason).toBe('peer-not-reading');
     expect(server.stats.responsesSent).toBeLessThan(4000);
+  });
+});
+
+describe('values per message are bounded (decode cost is per value, not per byte)', () => {
+  /** [0, 1, 'echo', [count copies of `item`]] */
+  function request(count: number, item: number[]): Uint8Array {
+    const head = [0x94, 0x00, 0x01, 0xa4, 0x65, 0x63, 0x68, 0x6f, 0x91, 0xdd, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
+    const bytes = new Uint8Array(head.length + count * item.length);
+    bytes.set(head);
+    for (let i = 0, at = head.length; i < count; i++, at += item.length) bytes.set(item, at);
+    return bytes;
+  }
+
+  it('drops a frame with more than DEFAULT_MAX_MESSAGE_VALUES values (ext values weigh 4) before decoding it', async () => {
+    const { DEFAULT_MAX_MESSAGE_VALUES } = await import('../src/index.js');
+    const [clientSide, serverSide] = createMemoryTransportPair();
+    const client = new RpcPeer(clientSide);
+    const server = new RpcPeer(serverSide);
+    let echoed = 0;
+    server.register('echo', () => ++echoed);
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES, [0x00])); // + the envelope's values: over
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES / 4, [0xd4, 0x05, 0x00])); // ext values: over
+    serverSide.receive(request(DEFAULT_MAX_MESSAGE_VALUES / 2, [0x00])); // within
+    await expect(client.call('echo')).resolves.toBe(2);
+    expect(server.stats.oversized).toBe(2);
+  });
+
+  it('skips such a message on a stream without losing framing', async () => {
+    const [ours, theirs] = await duplexPair();
+    const server = new RpcPeer(new StreamTransport(ours, { maxMessageValues: 1000 }));
+    server.register('echo', () => 'ok');
+    const client = new RpcPeer(new StreamTransport(theirs));
+    theirs.write(request(2000, [0x00]));
+    await expect(client.call('echo')).resolves.toBe('ok');
+    expect(server.stats.oversized).toBe(1);
+    expect(server.isClosed).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 import { createLoopbackHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelTransport, ConnectionClosedError, RemoteError, RpcPeer } from '../src/index.js';
+import { ChannelTransport, ConnectionClosedError, RemoteError, RpcExtension, RpcPeer } from '../src/index.js';
 import { measureFlood, startFloodHost, type FloodHost } from '../../channel/test/flood-harness.js';
 
 let nextPort = 1;
@@ -40,6 +40,16 @@ describe.each(['endpoint', 'channel'] as const)('RpcPeer over a MessageChannel (
     const error = await client.call('fail').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ name: 'SyntaxError', message: 'bad syntax' });
+    client.close();
+  });
+
+  it('carries extension values both ways (the frame scan routes them to the per-peer reader)', async () => {
+    const { client, server } = await channelPeers(mode, { extensions: [{ type: 3, decode: (data) => ({ three: data[0] }) }] });
+    let received: unknown;
+    server.register('take', (value: unknown) => { received = value; return [value, new RpcExtension(0, Uint8Array.of(9))]; });
+    const result = await client.call('take', new RpcExtension(3, Uint8Array.of(7)));
+    expect(received).toEqual({ three: 7 });
+    expect(result).toEqual([{ three: 7 }, new RpcExtension(0, Uint8Array.of(9))]);
     client.close();
   });
 

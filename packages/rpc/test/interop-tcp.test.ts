@@ -56,8 +56,10 @@ describe('interop with a hand-written msgpack-rpc peer over TCP', () => {
     const byId = new Map(responses.map((r) => [(r as HandValue[])[1], r]));
     expect(byId.get(1)).toEqual([1, 1, null, 42]);
     expect(byId.get(2)).toEqual([1, 2, null, complex]);
-    expect(byId.get(3)).toEqual([1, 3, { name: 'MethodNotFound', message: "no handler for method 'missing'" }, null]);
-    expect(byId.get(4)).toEqual([1, 4, { name: 'RangeError', message: 'out of range' }, null]);
+    // error slot [type, message] as Neovim reads it; the details for a xenipc caller in the result slot
+    expect(byId.get(3)).toEqual([1, 3, [0, "no handler for method 'missing'"],
+      { name: 'MethodNotFound', message: "no handler for method 'missing'", code: 'ERR_RPC_METHOD_NOT_FOUND' }]);
+    expect(byId.get(4)).toEqual([1, 4, [0, 'out of range'], { name: 'RangeError', message: 'out of range' }]);
     expect(byId.get(0xfffffffe)).toEqual([1, 0xfffffffe, null, 2]);
     expect(byId.get(5)).toEqual([1, 5, null, 300]);
     expect(notes).toEqual(['hello']);

@@ -9,6 +9,7 @@ import type { RpcCloseReason } from '../transport/rpc-transport.js';
  */
 export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';
+  readonly code = 'ERR_RPC_CONNECTION_CLOSED';
 
   constructor(readonly reason: RpcCloseReason, options?: { cause?: unknown }) {
     super(`RPC connection closed: ${reason}`, options);

@@ -3,21 +3,24 @@
  * handlers and make calls, over any RpcTransport.
  *
  * Wire (MessagePack-RPC spec): request [0, msgid, method, params], response [1, msgid, error,
- * result], notification [2, method, params]; msgid is a u32 that wraps. Errors travel as the object
- * documented in wire/wire-error.ts.
+ * result], notification [2, method, params]; msgid is a u32 that wraps. Errors travel as
+ * documented in wire/wire-error.ts; values are encoded per peer as in wire/msgpack-codec.ts.
  *
  * Bad input never throws out of here: it is counted in `stats`, reported through the
  * 'protocol-error' event and the message is dropped. A request whose msgid can be read gets an
  * error response (InvalidRequest / MethodNotFound / Overloaded) so the caller is not left waiting.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Packr, Unpackr } from 'msgpackr';
+import { boundedText, invalidArgType, outOfRange } from '../errors/argument-errors.js';
 import { ConnectionClosedError } from '../errors/connection-closed-error.js';
-import { RpcErrorNames } from '../errors/rpc-error-names.js';
+import { RpcDecodeError } from '../errors/rpc-decode-error.js';
+import { RpcErrorCodes, RpcErrorNames } from '../errors/rpc-error-names.js';
 import { RpcTimeoutError } from '../errors/rpc-timeout-error.js';
 import type { RpcCloseReason, MalformedKind, RpcTransport, RpcTransportSink } from '../transport/rpc-transport.js';
-import { createWirePackr, createWireUnpackr } from '../wire/msgpack-codec.js';
-import { remoteErrorFromWire, wireErrorFrom, type WireError } from '../wire/wire-error.js';
+import { peekEnvelope } from '../wire/envelope-peek.js';
+import { WireCodec } from '../wire/msgpack-codec.js';
+import type { RpcExtensionCodec } from '../wire/rpc-extension.js';
+import { errorSlots, remoteErrorFromWire, wireErrorFrom, type ErrorFormat, type WireError } from '../wire/wire-error.js';
 import { PendingCalls, type PendingCall } from './pending-calls.js';
 import { RequestQueue } from './request-queue.js';
 import type { CallOptions, RpcProxy } from './rpc-proxy.js';
@@ -29,6 +32,9 @@ const NOTIFICATION = 2;
 const MAX_MSGID = 0xffffffff;
 /** msgid used internally to mark a queued notification (no response). */
 const NO_RESPONSE = -1;
+/** Longest piece of peer-supplied text (method names, decoder messages) put into an error text. */
+const MAX_ECHOED_CHARS = 64;
+const MAX_DETAIL_CHARS = 200;
 /**
  * Default-timeout calls are expired by one timer ticking every timeout/TIMEOUT_TICKS: a call
  * made at tick e expires at tick e + TIMEOUT_TICKS + 1, after at least the timeout and at most
@@ -52,6 +58,27 @@ export interface RpcPeerOptions {
   maxQueuedRequests?: number;
   /** How many msgids of timed-out/aborted calls to remember, to count their late responses (default 16,384). */
   abandonedIdMemory?: number;
+  /**
+   * Extension types this peer decodes (and optionally encodes) itself, e.g. Neovim's Buffer (0),
+   * Window (1), Tabpage (2). Per peer: two peers in one process never share a registry.
+   */
+  extensions?: readonly RpcExtensionCodec[];
+  /**
+   * An ext type with no codec: 'keep' (default) gives an RpcExtension {type, data}, sent back byte
+   * for byte; 'error' makes the message undecodable (a response rejects its call with RpcDecodeError).
+   */
+  unknownExtensions?: 'keep' | 'error';
+  /**
+   * Receive MessagePack str in params and results as Uint8Array (the raw bytes, which need not be
+   * UTF-8) instead of string. Method names, the error slot and map keys stay strings. Default false.
+   */
+  rawStrings?: boolean;
+  /**
+   * How failed calls are written: 'array' (default; `[type, message]` that Neovim and plain
+   * clients show, details in the result slot) or 'map' (`{name, message, code?, data?}` in the
+   * error slot). Either is read back in full by a xenipc peer. See wire/wire-error.ts.
+   */
+  errorFormat?: ErrorFormat;
 }
 
 export interface ProtocolErrorEvent {
@@ -80,6 +107,36 @@ function isMsgid(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MSGID;
 }
 
+/** The error without its data (when data cannot be encoded or is too large). */
+function withoutData(error: WireError): WireError {
+  const copy: WireError = { name: String(error.name), message: String(error.message) };
+  if (error.code !== undefined) copy.code = error.code;
+  return copy;
+}
+
+function checkMethod(method: unknown): asserts method is string {
+  if (typeof method !== 'string') throw invalidArgType('method', 'of type string', method);
+}
+
+function checkTimeout(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!(value >= 0) || value > 0x7fffffff) throw outOfRange(name, '>= 0 and <= 2147483647 (0: no timeout)', value);
+  return value;
+}
+
+function checkCount(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > 0x7fffffff) throw outOfRange(name, `an integer >= ${min}`, value);
+  return value;
+}
+
+function checkCallOptions(options: unknown): asserts options is CallOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { timeoutMs, signal } = options as CallOptions;
+  if (timeoutMs !== undefined) checkTimeout('options.timeoutMs', timeoutMs);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an AbortSignal', signal);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function')
     && typeof (value as { then?: unknown }).then === 'function';
@@ -88,9 +145,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class RpcPeer extends EventEmitter<RpcPeerEvents> {
   /** Live counters; see RpcStats. */
   readonly stats: RpcStats = createRpcStats();
-  private readonly packr: Packr = createWirePackr();
-  private readonly unpackr: Unpackr = createWireUnpackr();
-  private readonly unpackRange = { start: 0, end: 0 };
+  private readonly codec: WireCodec;
+  private readonly errorFormat: ErrorFormat;
   private readonly handlers = new Map<string, RpcHandler>();
   private readonly pending = new PendingCalls();
   private readonly abandoned = new Set<number>();
@@ -111,13 +167,28 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   constructor(private readonly transport: RpcTransport, options: RpcPeerOptions = {}) {
     super();
-    this.defaultTimeoutMs = options.timeoutMs ?? 30_000;
-    this.maxConcurrent = Math.max(1, options.maxConcurrentHandlers ?? 1024);
-    this.maxQueued = Math.max(1, options.maxQueuedRequests ?? 16_384);
-    this.abandonedIdMemory = options.abandonedIdMemory ?? 16_384;
+    if (typeof transport !== 'object' || transport === null || typeof transport.attach !== 'function' || typeof transport.send !== 'function') {
+      throw invalidArgType('transport', 'an RpcTransport', transport);
+    }
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    this.defaultTimeoutMs = checkTimeout('options.timeoutMs', options.timeoutMs ?? 30_000);
+    this.maxConcurrent = checkCount('options.maxConcurrentHandlers', options.maxConcurrentHandlers ?? 1024, 1);
+    this.maxQueued = checkCount('options.maxQueuedRequests', options.maxQueuedRequests ?? 16_384, 1);
+    this.abandonedIdMemory = checkCount('options.abandonedIdMemory', options.abandonedIdMemory ?? 16_384, 0);
+    const unknownExtensions = options.unknownExtensions ?? 'keep';
+    if (unknownExtensions !== 'keep' && unknownExtensions !== 'error') {
+      throw invalidArgType('options.unknownExtensions', "'keep' or 'error'", unknownExtensions);
+    }
+    const errorFormat = options.errorFormat ?? 'array';
+    if (errorFormat !== 'array' && errorFormat !== 'map') throw invalidArgType('options.errorFormat', "'array' or 'map'", errorFormat);
+    if (options.rawStrings !== undefined && typeof options.rawStrings !== 'boolean') {
+      throw invalidArgType('options.rawStrings', 'a boolean', options.rawStrings);
+    }
+    this.errorFormat = errorFormat;
+    this.codec = new WireCodec({ extensions: options.extensions, unknownExtensions, rawStrings: options.rawStrings });
     this.maxMessageBytes = transport.maxMessageBytes;
     const sink: RpcTransportSink = {
-      message: (buf, start, end) => this.receive(buf, start, end),
+      message: (buf, start, end, hasExtension) => this.receive(buf, start, end, hasExtension),
       malformed: (kind, detail) => this.reportMalformed(kind, detail),
       // nothing waits for drain: reading is never paused for our own output (README, Backpressure)
       drain: () => {},
@@ -152,17 +223,21 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   /** Serve `method` with `handler` (replacing any previous one). Its return value or promise is the result. */
   register(method: string, handler: RpcHandler): this {
+    checkMethod(method);
+    if (typeof handler !== 'function') throw invalidArgType('handler', 'a function', handler);
     this.handlers.set(method, handler);
     return this;
   }
 
   unregister(method: string): this {
+    checkMethod(method);
     this.handlers.delete(method);
     return this;
   }
 
   /** Serve every method of `impl` (own and inherited from its class, not from Object), bound to it. */
   expose<Api extends object>(impl: Api): this {
+    if ((typeof impl !== 'object' && typeof impl !== 'function') || impl === null) throw invalidArgType('impl', 'an object', impl);
     for (let proto: object | null = impl; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
       for (const name of Object.getOwnPropertyNames(proto)) {
         if (name === 'constructor' || this.handlers.has(name)) continue;
@@ -181,15 +256,17 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   /** Call with a per-call timeout and/or AbortSignal. */
   callWith<R = unknown>(options: CallOptions, method: string, ...params: unknown[]): Promise<R> {
+    checkCallOptions(options);
     return this.send(method, params, options.timeoutMs ?? this.defaultTimeoutMs, options.signal) as Promise<R>;
   }
 
   /** Send a notification (no response). Returns false if it could not be sent (closed, unencodable, too large). */
   notify(method: string, ...params: unknown[]): boolean {
+    checkMethod(method);
     if (this.closeError) return false;
     let bytes: Uint8Array;
     try {
-      bytes = this.packr.pack([NOTIFICATION, method, params]);
+      bytes = this.codec.encode([NOTIFICATION, method, params]);
     } catch {
       return false;
     }
@@ -201,6 +278,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   /** A typed client: `peer.proxy<Api>().method(...args)` is `peer.call('method', ...args)`. */
   proxy<Api>(options?: CallOptions): RpcProxy<Api> {
+    if (options !== undefined) checkCallOptions(options);
     const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
     return new Proxy(Object.create(null) as object, {
       get: (_target, property) => {
@@ -226,9 +304,16 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     this.onClosed('closed');
   }
 
+  /** `await using peer = ...`: closes the connection (as close()). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
   // ---- calls ----------------------------------------------------------------------------------
 
   private send(method: string, params: unknown[], timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    checkMethod(method);
     if (this.closeError) {
       this.stats.callsClosed++;
       return Promise.reject(this.closeError);
@@ -240,14 +325,15 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const msgid = this.allocateMsgid();
     let bytes: Uint8Array;
     try {
-      bytes = this.packr.pack([REQUEST, msgid, method, params]);
+      bytes = this.codec.encode([REQUEST, msgid, method, params]);
     } catch (error) {
       this.stats.callsUnsendable++;
       return Promise.reject(error);
     }
     if (bytes.length > this.maxMessageBytes) {
       this.stats.callsUnsendable++;
-      return Promise.reject(new RangeError(`RPC request '${method}' is ${bytes.length} bytes, above maxMessageBytes ${this.maxMessageBytes}`));
+      const error = new RangeError(`RPC request '${boundedText(method, MAX_ECHOED_CHARS)}' is ${bytes.length} bytes, above maxMessageBytes ${this.maxMessageBytes}`);
+      return Promise.reject(Object.assign(error, { code: 'ERR_RPC_MESSAGE_TOO_LARGE' }));
     }
     const promise = new Promise<unknown>(parkSettlers);
     const call: PendingCall = {
@@ -346,17 +432,14 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   // ---- incoming ---------------------------------------------------------------------------------
 
-  private receive(buf: Uint8Array, start: number, end: number): void {
+  private receive(buf: Uint8Array, start: number, end: number, hasExtension: boolean | undefined): void {
     // a handler may have closed the connection while the rest of a chunk is being delivered
     if (this.closeError) return;
     let message: unknown;
-    const range = this.unpackRange;
-    range.start = start;
-    range.end = end;
     try {
-      message = this.unpackr.unpack(buf, range);
+      message = this.codec.decode(buf, start, end, hasExtension);
     } catch (error) {
-      this.reportMalformed('decode', error instanceof Error ? error.message : String(error));
+      this.undecodable(buf, start, end, error);
       return;
     }
     if (!Array.isArray(message)) {
@@ -393,8 +476,29 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
       call.resolve(message[3]);
     } else {
       this.stats.callsFailed++;
-      call.reject(remoteErrorFromWire(error));
+      call.reject(remoteErrorFromWire(error, message[3]));
     }
+  }
+
+  /**
+   * A message that could not be decoded. When its kind and msgid are readable, a response fails
+   * its call at once (RpcDecodeError) and a request gets an InvalidRequest response.
+   */
+  private undecodable(buf: Uint8Array, start: number, end: number, error: unknown): void {
+    const detail = boundedText(error instanceof Error ? error.message : String(error), MAX_DETAIL_CHARS);
+    this.reportMalformed('decode', detail);
+    const envelope = peekEnvelope(buf, start, end);
+    if (envelope === undefined) return;
+    if (envelope.kind === REQUEST) {
+      this.respondError(envelope.msgid, {
+        name: RpcErrorNames.InvalidRequest, code: RpcErrorCodes.InvalidRequest, message: `request could not be decoded: ${detail}`,
+      });
+      return;
+    }
+    const call = this.take(envelope.msgid);
+    if (call === undefined) return;
+    this.stats.responsesUndecodable++;
+    call.reject(new RpcDecodeError(call.method, detail, { cause: error }));
   }
 
   private receiveRequest(message: unknown[]): void {
@@ -407,14 +511,18 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const params = message[3];
     if (message.length !== 4 || typeof method !== 'string' || !Array.isArray(params)) {
       this.reportMalformed('shape', 'request is not [0, msgid, method: string, params: array]');
-      this.respondError(msgid, { name: RpcErrorNames.InvalidRequest, message: 'request must be [0, msgid, method: string, params: array]' });
+      this.respondError(msgid, {
+        name: RpcErrorNames.InvalidRequest, code: RpcErrorCodes.InvalidRequest, message: 'request must be [0, msgid, method: string, params: array]',
+      });
       return;
     }
     this.stats.requestsReceived++;
     const handler = this.handlers.get(method);
     if (handler === undefined) {
       this.stats.methodNotFound++;
-      this.respondError(msgid, { name: RpcErrorNames.MethodNotFound, message: `no handler for method '${method}'` });
+      this.respondError(msgid, {
+        name: RpcErrorNames.MethodNotFound, code: RpcErrorCodes.MethodNotFound, message: `no handler for method '${boundedText(method, MAX_ECHOED_CHARS)}'`,
+      });
       return;
     }
     this.dispatch(msgid, handler, method, params);
@@ -445,7 +553,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
       // read before the pause took effect and beyond the slack: refuse rather than grow
       this.stats.overloaded++;
       if (msgid !== NO_RESPONSE) {
-        this.respondError(msgid, { name: RpcErrorNames.Overloaded, message: 'request queue is full' });
+        this.respondError(msgid, { name: RpcErrorNames.Overloaded, code: RpcErrorCodes.Overloaded, message: 'request queue is full' });
       }
       return;
     }
@@ -505,17 +613,19 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     if (this.closeError) return;
     let bytes: Uint8Array;
     try {
-      bytes = this.packr.pack([RESPONSE, msgid, null, value]);
+      bytes = this.codec.encode([RESPONSE, msgid, null, value]);
     } catch (error) {
+      // the encoder's text may spell out the value (a huge bigint): bounded
+      const text = error instanceof Error ? error.message : String(error);
       this.respondError(msgid, {
-        name: RpcErrorNames.EncodeError,
-        message: `result could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
+        name: RpcErrorNames.EncodeError, code: RpcErrorCodes.EncodeError,
+        message: `result could not be encoded: ${boundedText(text, MAX_DETAIL_CHARS)}`,
       });
       return;
     }
     if (bytes.length > this.maxMessageBytes) {
       this.respondError(msgid, {
-        name: RpcErrorNames.EncodeError,
+        name: RpcErrorNames.EncodeError, code: RpcErrorCodes.EncodeError,
         message: `result is ${bytes.length} bytes, above maxMessageBytes ${this.maxMessageBytes}`,
       });
       return;
@@ -526,21 +636,26 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
 
   private respondError(msgid: number, error: WireError): void {
     if (this.closeError) return;
+    const format = this.errorFormat;
     let bytes: Uint8Array;
     try {
-      bytes = this.packr.pack([RESPONSE, msgid, error, null]);
+      bytes = this.codec.encode([RESPONSE, msgid, ...errorSlots(error, format)]);
     } catch {
       // error.data could not be encoded: send the error without it
-      bytes = this.packr.pack([RESPONSE, msgid, { name: error.name, message: error.message }, null]);
+      bytes = this.codec.encode([RESPONSE, msgid, ...errorSlots(withoutData(error), format)]);
     }
     if (bytes.length > this.maxMessageBytes) {
-      bytes = this.packr.pack([RESPONSE, msgid, { name: error.name, message: error.message.slice(0, 1024) }, null]);
+      const cut = withoutData(error);
+      cut.message = cut.message.slice(0, 1024);
+      if (typeof cut.code === 'string') cut.code = cut.code.slice(0, 64);
+      bytes = this.codec.encode([RESPONSE, msgid, ...errorSlots({ name: cut.name.slice(0, 64), message: cut.message, code: cut.code }, format)]);
     }
     this.stats.responsesSent++;
     this.transport.send(bytes);
   }
 
   private reportMalformed(kind: MalformedKind, detail: string): void {
+    detail = boundedText(detail, MAX_DETAIL_CHARS);
     const stats = this.stats;
     stats.malformed++;
     switch (kind) {

@@ -25,6 +25,8 @@ export interface RpcStats {
   lateResponses: number;
   /** Responses whose msgid matches no call this side remembers (dropped). */
   unknownResponses: number;
+  /** Responses whose body could not be decoded; their call was rejected with RpcDecodeError (also counted in decodeErrors). */
+  responsesUndecodable: number;
   /** Messages dropped as bad input, by kind. */
   malformed: number;
   oversized: number;
@@ -41,7 +43,7 @@ export function createRpcStats(): RpcStats {
     callsSent: 0, callsSucceeded: 0, callsFailed: 0, callsTimedOut: 0, callsAborted: 0, callsClosed: 0,
     callsUnsendable: 0, notificationsSent: 0, requestsReceived: 0, notificationsReceived: 0,
     responsesSent: 0, methodNotFound: 0, overloaded: 0, unknownNotifications: 0, notificationErrors: 0,
-    lateResponses: 0, unknownResponses: 0, malformed: 0, oversized: 0, notMsgpack: 0,
+    lateResponses: 0, unknownResponses: 0, responsesUndecodable: 0, malformed: 0, oversized: 0, notMsgpack: 0,
     privateExtension: 0, decodeErrors: 0, badShape: 0, pauses: 0,
   };
 }

@@ -3,7 +3,7 @@
  * exactly one acceptable MessagePack value before the peer decodes it. A bad frame only drops
  * that frame; boundaries of the next frames are unaffected.
  */
-import { MessageScanner, ScanResult } from '../wire/message-scanner.js';
+import { MessageScanner, PRIVATE_EXTENSION_DETAIL, ScanResult } from '../wire/message-scanner.js';
 import type { RpcTransportSink } from './rpc-transport.js';
 
 /** Frames up to this size are decoded from one reused buffer (see deliver()). */
@@ -37,9 +37,9 @@ export class FrameDelivery {
     if (length <= SCRATCH_BYTES) {
       const scratch = (this.scratch ??= new Uint8Array(SCRATCH_BYTES));
       scratch.set(frame, 0);
-      this.sink.message(scratch, 0, length);
+      this.sink.message(scratch, 0, length, this.scanner.usesExtension);
     } else {
-      this.sink.message(frame, 0, length);
+      this.sink.message(frame, 0, length, this.scanner.usesExtension);
     }
   }
 
@@ -54,9 +54,9 @@ export class FrameDelivery {
     if (length < SMALL_FRAME_BYTES && start > 0) {
       const scratch = (this.scratch ??= new Uint8Array(SCRATCH_BYTES));
       for (let i = 0; i < length; i++) scratch[i] = bytes[start + i]!;
-      this.sink.message(scratch, 0, length);
+      this.sink.message(scratch, 0, length, this.scanner.usesExtension);
     } else {
-      this.sink.message(bytes, start, end);
+      this.sink.message(bytes, start, end, this.scanner.usesExtension);
     }
   }
 
@@ -75,8 +75,12 @@ export class FrameDelivery {
         : result === ScanResult.NeedMore ? 'frame ends inside a MessagePack value' : 'frame is not MessagePack');
       return false;
     }
+    if (scanner.tooManyValues) {
+      this.sink.malformed('oversized', `frame holds more than ${scanner.maxValues} values`);
+      return false;
+    }
     if (scanner.usesPrivateExtension) {
-      this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
+      this.sink.malformed('private-extension', PRIVATE_EXTENSION_DETAIL);
       return false;
     }
     return true;

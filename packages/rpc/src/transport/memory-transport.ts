@@ -4,6 +4,7 @@
  * same checks as the channel transport. `crash()` ends the pair as a dying peer would.
  */
 import { FrameDelivery } from './frame-delivery.js';
+import { checkSize } from '../errors/argument-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-transport.js';
 import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
@@ -20,7 +21,7 @@ export class MemoryTransport implements RpcTransport {
   private readonly deliverBound = (): void => this.deliverInbox();
 
   constructor(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
-    this.maxMessageBytes = maxMessageBytes;
+    this.maxMessageBytes = checkSize('maxMessageBytes', maxMessageBytes, 1);
   }
 
   attach(sink: RpcTransportSink): void {

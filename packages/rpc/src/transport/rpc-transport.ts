@@ -20,15 +20,20 @@ export type RpcCloseReason =
 
 /** Kinds of bad input a transport or the peer reports without closing the connection. */
 export type MalformedKind =
-  | 'oversized' // a message (channel frame) larger than maxMessageBytes; only that message is dropped
+  | 'oversized' // a message larger than maxMessageBytes (channel frame) or holding more than maxMessageValues values; only that message is dropped
   | 'not-msgpack' // a frame that is not exactly one MessagePack value (channel/memory transports)
-  | 'private-extension' // msgpackr-private ext 0x72 (records) / 0x62 (bundled strings); no standard peer sends them
+  | 'private-extension' // msgpackr-private ext 0x42 (BigInt) / 0x62 (bundled strings) / 0x72 (records); no standard peer sends them
   | 'decode' // the decoder rejected the value (e.g. an unknown extension type)
   | 'shape'; // valid MessagePack but not a msgpack-rpc message
 
 export interface RpcTransportSink {
-  /** One message: `buf[start, end)` holds exactly one MessagePack value. Valid only during the call. */
-  message(buf: Uint8Array, start: number, end: number): void;
+  /**
+   * One message: `buf[start, end)` holds exactly one MessagePack value. Valid only during the call.
+   * `hasExtension`: whether the value holds any extension (ext) value, as MessageScanner found;
+   * false lets the peer take its fastest decoder; omitted (a transport that does not scan) means
+   * "maybe".
+   */
+  message(buf: Uint8Array, start: number, end: number, hasExtension?: boolean): void;
   /** A bad message was dropped; the connection continues. */
   malformed(kind: MalformedKind, detail: string): void;
   /** The transport can take more after `send` returned false. */

@@ -7,10 +7,11 @@
  * Policy (streams have no other frame boundaries, so a broken frame cannot be skipped):
  * - byte 0xc1 where a value must start, or a message larger than maxMessageBytes: framing is
  *   considered lost, `onFramingLost` is called and nothing more is delivered;
- * - a message using a msgpackr-private extension (records, bundled strings): reported and skipped;
+ * - a message holding more than maxMessageValues values: reported as oversized and skipped;
+ * - a message using a msgpackr-private extension (records, bundled strings, BigInt): reported and skipped;
  * - anything the decoder or the RPC layer rejects later only drops that message.
  */
-import { MessageScanner, ScanResult } from '../wire/message-scanner.js';
+import { MessageScanner, PRIVATE_EXTENSION_DETAIL, ScanResult } from '../wire/message-scanner.js';
 import type { RpcTransportSink } from './rpc-transport.js';
 
 const MIN_ACCUMULATOR_BYTES = 64 * 1024;
@@ -29,8 +30,9 @@ export class StreamFramer {
     maxMessageBytes: number,
     private readonly sink: Pick<RpcTransportSink, 'message' | 'malformed'>,
     private readonly onFramingLost: (detail: string) => void,
+    maxMessageValues?: number,
   ) {
-    this.scanner = new MessageScanner(maxMessageBytes);
+    this.scanner = new MessageScanner(maxMessageBytes, maxMessageValues);
   }
 
   /** Bytes held back (incomplete message or paused delivery). */
@@ -100,8 +102,9 @@ export class StreamFramer {
         return end;
       }
       const next = scanner.position;
-      if (scanner.usesPrivateExtension) this.sink.malformed('private-extension', 'msgpackr-private extension (records 0x72 / bundled strings 0x62) is not accepted');
-      else this.sink.message(buf, start, next);
+      if (scanner.tooManyValues) this.sink.malformed('oversized', `message holds more than ${scanner.maxValues} values`);
+      else if (scanner.usesPrivateExtension) this.sink.malformed('private-extension', PRIVATE_EXTENSION_DETAIL);
+      else this.sink.message(buf, start, next, scanner.usesExtension);
       if (this.lost) return end;
       start = next;
       scanner.begin(start);

@@ -7,12 +7,19 @@
  * with reason 'protocol-error' (see stream-framer.ts for the drop policy).
  */
 import type { Duplex } from 'node:stream';
+import { checkSize, invalidArgType } from '../errors/argument-errors.js';
+import { DEFAULT_MAX_MESSAGE_VALUES } from '../wire/message-scanner.js';
 import { StreamFramer } from './stream-framer.js';
 import type { RpcCloseReason, RpcTransport, RpcTransportSink } from './rpc-transport.js';
 
 export interface StreamTransportOptions {
   /** Largest message accepted, in bytes (default 16 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Most values in one message (default DEFAULT_MAX_MESSAGE_VALUES, 2^20; an extension value
+   * counts 4): a message with more is dropped as 'oversized' before it is decoded.
+   */
+  maxMessageValues?: number;
   /** Outgoing bytes buffered in the stream above which send() returns false (default 1 MiB). */
   highWaterMark?: number;
   /**
@@ -31,6 +38,7 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export class StreamTransport implements RpcTransport {
   readonly maxMessageBytes: number;
+  private readonly maxMessageValues: number;
   private readonly highWaterMark: number;
   private readonly maxBufferedBytes: number;
   private readonly closeGraceMs: number;
@@ -44,10 +52,15 @@ export class StreamTransport implements RpcTransport {
   private readonly flushBound = (): void => this.flush();
 
   constructor(private readonly stream: Duplex, options: StreamTransportOptions = {}) {
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    this.closeGraceMs = options.closeGraceMs ?? 1000;
+    if (typeof stream !== 'object' || stream === null || typeof stream.on !== 'function' || typeof stream.write !== 'function') {
+      throw invalidArgType('stream', 'a Duplex stream', stream);
+    }
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    this.maxMessageBytes = checkSize('options.maxMessageBytes', options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 1);
+    this.maxMessageValues = checkSize('options.maxMessageValues', options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES, 1);
+    this.highWaterMark = checkSize('options.highWaterMark', options.highWaterMark ?? 1024 * 1024, 0);
+    this.maxBufferedBytes = checkSize('options.maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, 0);
+    this.closeGraceMs = checkSize('options.closeGraceMs', options.closeGraceMs ?? 1000, 0);
   }
 
   attach(sink: RpcTransportSink): void {
@@ -55,7 +68,7 @@ export class StreamTransport implements RpcTransport {
     this.sink = sink;
     this.framer = new StreamFramer(this.maxMessageBytes, sink, (detail) => {
       this.end('protocol-error', new Error(`MessagePack framing lost: ${detail}`));
-    });
+    }, this.maxMessageValues);
     const stream = this.stream;
     stream.on('data', (chunk: Buffer) => this.framer!.push(chunk));
     stream.on('end', () => this.end('peer-closed'));

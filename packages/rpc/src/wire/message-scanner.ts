@@ -11,6 +11,15 @@
  * The scan is iterative (a count of values still to read), so hostile nesting depth costs no stack.
  */
 
+/**
+ * Default bound on the values in one message (each extension value counts EXTENSION_VALUE_COST).
+ * Decoding costs time and memory per value, far more per value than per byte (16 MiB of empty
+ * maps is 16 M objects); this keeps one message's decode to a fraction of a second.
+ */
+export const DEFAULT_MAX_MESSAGE_VALUES = 1 << 20;
+/** An extension value costs an object and a payload copy: counted as this many values. */
+const EXTENSION_VALUE_COST = 4;
+
 /** Scan outcome codes returned by {@link MessageScanner.scan}. */
 export enum ScanResult {
   /** One whole value lies between the message start and `scanner.position`. */
@@ -24,10 +33,15 @@ export enum ScanResult {
 }
 
 /**
- * Extension types with which msgpackr steers its own decoder: records (0x72: the peer defines
- * object shapes the decoder compiles) and bundled strings (0x62: moves the read position). No
- * standard peer sends them; messages using them are rejected before msgpackr sees them.
+ * Extension types private to msgpackr's decoder: records (0x72: the peer defines object shapes the
+ * decoder compiles), bundled strings (0x62: moves the read position) and BigInt (0x42: a decode
+ * cost that grows faster than its size). No standard peer sends them; messages using them are
+ * rejected before any decoder sees them, and an RpcPeer does not let them be registered.
  */
+export const REFUSED_EXTENSION_TYPES: readonly number[] = [0x42, 0x62, 0x72];
+/** The `protocol-error` detail for a message refused for a private extension type. */
+export const PRIVATE_EXTENSION_DETAIL = 'msgpackr-private extension (BigInt 0x42 / bundled strings 0x62 / records 0x72) is not accepted';
+const MSGPACKR_BIGINT_EXT = 0x42;
 const MSGPACKR_RECORDS_EXT = 0x72;
 const MSGPACKR_BUNDLED_STRINGS_EXT = 0x62;
 
@@ -38,18 +52,29 @@ const MSGPACKR_BUNDLED_STRINGS_EXT = 0x62;
 export class MessageScanner {
   /** Offset of the next unread header (after Complete: one past the message's last byte). */
   position = 0;
-  /** The message uses an extension type private to msgpackr's decoder (records 0x72, bundled strings 0x62). */
+  /** The message uses an extension type private to msgpackr's decoder (see REFUSED_EXTENSION_TYPES). */
   usesPrivateExtension = false;
+  /** The message holds at least one extension value (of any type). */
+  usesExtension = false;
+  /** Values seen so far in this message (extension values weighted, see EXTENSION_VALUE_COST). */
+  values = 0;
   private start = 0;
   private pending = 0;
 
-  constructor(public maxMessageBytes: number) {}
+  constructor(public maxMessageBytes: number, public maxValues: number = DEFAULT_MAX_MESSAGE_VALUES) {}
+
+  /** After Complete: the message holds more values than maxValues (drop it; framing is intact). */
+  get tooManyValues(): boolean {
+    return this.values > this.maxValues;
+  }
 
   begin(start: number): void {
     this.start = start;
     this.position = start;
     this.pending = 1;
     this.usesPrivateExtension = false;
+    this.usesExtension = false;
+    this.values = 0;
   }
 
   /** Rebase offsets after the caller moved the unscanned bytes to a new buffer position. */
@@ -116,7 +141,11 @@ export class MessageScanner {
         // ext type byte: last header byte of ext8/16/32 and fixext
         if ((token >= 0xc7 && token <= 0xc9) || (token >= 0xd4 && token <= 0xd8)) {
           const type = buf[pos + header - 1];
-          if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT) this.usesPrivateExtension = true;
+          this.usesExtension = true;
+          this.values += EXTENSION_VALUE_COST - 1;
+          if (type === MSGPACKR_RECORDS_EXT || type === MSGPACKR_BUNDLED_STRINGS_EXT || type === MSGPACKR_BIGINT_EXT) {
+            this.usesPrivateExtension = true;
+          }
         }
       }
       const next = pos + header + payload;
@@ -124,6 +153,7 @@ export class MessageScanner {
       if (next > end) return this.stop(pos, pending, ScanResult.NeedMore);
       pos = next;
       pending += children - 1;
+      this.values++;
     }
     this.position = pos;
     this.pending = 0;
