@@ -13,7 +13,6 @@
  *
  * <address> is unix:/path/to.sock or tcp:[host:]port.
  */
-import { rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { XenBackend } from '@xenipc/core';
@@ -26,6 +25,8 @@ import { describeError } from '../describe-error.js';
 import { formatSocketAddress, parseSocketAddress, type SocketAddress } from '../socket-address.js';
 import { bridgeStreams } from '../streams/bridge-streams.js';
 import { UsageError } from '../usage-error.js';
+import { requireSimulatedHost } from '../require-sim-host.js';
+import { assertSocketPathFree, OwnedSocketFile } from '../unix-socket-file.js';
 
 const HELP = `Usage:
   xenipc proxy listen <domid> <port> --to <address> [--once]
@@ -69,9 +70,9 @@ function connectSocket(address: SocketAddress): Promise<Socket> {
   });
 }
 
-async function listenSocket(address: SocketAddress): Promise<Server> {
-  // A stale socket file from an earlier run would make listen() fail with EADDRINUSE.
-  if (address.kind === 'unix') await rm(address.path, { force: true });
+/** Listen on `address`; a Unix socket path must be free (nothing is ever removed to make room). */
+async function listenSocket(address: SocketAddress): Promise<{ server: Server; socketFile: OwnedSocketFile | undefined }> {
+  if (address.kind === 'unix') await assertSocketPathFree(address.path);
   const server = createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,7 +83,7 @@ async function listenSocket(address: SocketAddress): Promise<Server> {
     if (address.kind === 'unix') server.listen(address.path, onListening);
     else server.listen(address.port, address.host, onListening);
   });
-  return server;
+  return { server, socketFile: address.kind === 'unix' ? await OwnedSocketFile.claim(address.path) : undefined };
 }
 
 async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
@@ -117,7 +118,7 @@ async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: S
 }
 
 async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from: SocketAddress, timeoutMs: number, context: CliContext, log: (line: string) => void): Promise<number> {
-  const server = await listenSocket(from);
+  const { server, socketFile } = await listenSocket(from);
   log(`accepting on ${formatSocketAddress(from)}; each client goes to channel ${endpoint.port} of domain ${endpoint.peer}`);
   // One channel carries one connection: clients queue here and are served in turn.
   let queue: Promise<void> = Promise.resolve();
@@ -143,7 +144,7 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
   });
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await queue;
-  if (from.kind === 'unix') await rm(from.path, { force: true });
+  await socketFile?.remove();
   return ExitCode.ok;
 }
 
@@ -182,6 +183,7 @@ export const proxyCommand: Command = {
     const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
     const log = (line: string) => values.quiet || context.stderr.write(`xenipc proxy: ${line}\n`);
 
+    requireSimulatedHost(choice);
     const backend = await openBackend(choice);
     try {
       log(describeBackend(backend, choice));
