@@ -41,21 +41,17 @@ function checkTokens(args: readonly string[], config: CommandLineConfig): void {
 }
 
 /**
- * node:util parseArgs in strict mode with positionals allowed; any mistake becomes a one-line
- * UsageError (exit code 2). Commands spread HELP_OPTION into their options.
+ * node:util parseArgs with positionals allowed; any mistake becomes a one-line UsageError (exit
+ * code 2). checkTokens() enforces what strict mode would (and a little more: a negative number
+ * after a string option is taken as its value, for parseInteger to judge), so the lenient parse
+ * that follows returns exactly the strict result. Commands spread HELP_OPTION into their options.
  */
 export function parseCommandLine<T extends CommandLineConfig>(
   args: readonly string[],
   config: T,
 ): ReturnType<typeof parseArgs<StrictConfig<T>>> {
   checkTokens(args, config);
-  try {
-    return parseArgs<StrictConfig<T>>({ ...config, args: [...args], strict: true, allowPositionals: true });
-  } catch (err) {
-    // Not expected after checkTokens; still one line, without parseArgs' advice.
-    const message = err instanceof Error ? err.message : String(err);
-    throw new UsageError(message.split(/\.\s/)[0] ?? message);
-  }
+  return parseArgs({ ...config, args: [...args], strict: false, allowPositionals: true }) as unknown as ReturnType<typeof parseArgs<StrictConfig<T>>>;
 }
 
 /** A non-negative integer from the command line, e.g. a domid or a count. */

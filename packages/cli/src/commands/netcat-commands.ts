@@ -62,14 +62,10 @@ function describeCounts(counts: NetcatCounts, peer: number, sending: boolean): s
   return sending ? `${sent}, received ${formatBytes(counts.received)}` : `received ${formatBytes(counts.received)}`;
 }
 
-/** The message for a session that did not deliver everything, or undefined if it did. */
+/** What was lost, for a session that did not deliver all of stdin; undefined if it did. */
 function undelivered(result: NetcatResult, peer: number): string | undefined {
-  const missing = result.taken - result.delivered;
-  if (missing <= 0 && !result.unreadInput) return undefined;
-  const parts: string[] = [];
-  if (missing > 0) parts.push(`${missing} of ${result.taken} bytes from stdin were not read by domain ${peer}`);
-  if (result.unreadInput) parts.push('stdin still had data');
-  return parts.join('; ');
+  if (result.delivered >= result.taken && !result.unreadInput) return undefined;
+  return `domain ${peer} read ${result.delivered} bytes of stdin (${formatBytes(result.delivered)}); the rest was not delivered`;
 }
 
 function netcatCommand(side: Side): Command {
@@ -98,11 +94,11 @@ function netcatCommand(side: Side): Command {
       const [domidText, port] = expectPositionals(positionals, ['domid', 'port']);
       const peer = parseInteger(domidText, '<domid>', { max: 0x7fef });
       const ownDomid = values.domid === undefined ? undefined : parseInteger(values.domid, '--domid', { max: 0x7fef });
-      const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
       if (side === 'connect' && values['ring-size'] !== undefined) throw new UsageError('--ring-size is chosen by the listener');
       if (side === 'listen' && values.timeout !== undefined) throw new UsageError('--timeout applies to connect; listen waits until Ctrl-C');
       const ringSize = values['ring-size'] === undefined ? undefined : checkRingSize(parseInteger(values['ring-size'], '--ring-size', RING_SIZE_LIMITS));
       const timeoutMs = values.timeout === undefined ? CONNECT_TIMEOUT_MS : parseInteger(values.timeout, '--timeout', { max: 3_600_000 });
+      const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
       const status = new StatusLine(context.stderr, `xenipc ${side}`, values.quiet === true);
       const sending = !values['no-stdin'];
       requireSimulatedHost(choice);
@@ -133,7 +129,7 @@ function netcatCommand(side: Side): Command {
         }
         if (result.ending === 'closed' || result.ending === 'peer-closed') {
           const who = result.ending === 'closed' ? 'closed the channel' : `domain ${peer} closed the channel`;
-          if (missing !== undefined) throw new CommandError('EUNDELIVERED', `${who} before all data was delivered: ${missing}`);
+          if (missing !== undefined) throw new CommandError('EUNDELIVERED', `${who} early: ${missing}`);
           status.say(`${who}; ${counts}`);
           return ExitCode.ok;
         }
