@@ -52,10 +52,14 @@ export class OwnedSocketFile {
     return new OwnedSocketFile(path, stat.dev, stat.ino);
   }
 
+  /** True if the path still holds the socket we created. */
+  async isStillOurs(): Promise<boolean> {
+    const stat = await lstat(this.path).catch(() => undefined);
+    return stat !== undefined && stat.isSocket() && stat.dev === this.dev && stat.ino === this.ino;
+  }
+
   /** Remove the file if it is still our socket; anything else there is left alone. */
   async remove(): Promise<void> {
-    const stat = await lstat(this.path).catch(() => undefined);
-    if (stat === undefined || !stat.isSocket() || stat.dev !== this.dev || stat.ino !== this.ino) return;
-    await unlink(this.path).catch(() => undefined);
+    if (await this.isStillOurs()) await unlink(this.path).catch(() => undefined);
   }
 }

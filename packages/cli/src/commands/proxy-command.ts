@@ -142,9 +142,16 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // Node removes a Unix socket's path when its server closes, whatever is there by then: if the
+  // path is no longer our socket, leave the server to the process's exit instead of closing it.
+  if (socketFile === undefined || (await socketFile.isStillOurs())) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await socketFile?.remove();
+  } else {
+    log(`${socketFile.path} is no longer the socket we created; leaving it alone`);
+    server.unref();
+  }
   await queue;
-  await socketFile?.remove();
   return ExitCode.ok;
 }
 
