@@ -58,7 +58,7 @@ Exit status: 0 when every byte of stdin was read by the peer and the channel end
 }
 
 function describeCounts(counts: NetcatCounts, peer: number, sending: boolean): string {
-  const sent = counts.delivered === counts.taken ? `sent ${formatBytes(counts.taken)} (all read by domain ${peer})` : `sent ${formatBytes(counts.delivered)} of ${formatBytes(counts.taken)} (read by domain ${peer})`;
+  const sent = counts.taken === 0 ? 'sent nothing' : counts.delivered === counts.taken ? `sent ${formatBytes(counts.taken)} (all read by domain ${peer})` : `sent ${formatBytes(counts.delivered)} of ${formatBytes(counts.taken)} (read by domain ${peer})`;
   return sending ? `${sent}, received ${formatBytes(counts.received)}` : `received ${formatBytes(counts.received)}`;
 }
 
@@ -133,8 +133,9 @@ function netcatCommand(side: Side): Command {
           status.say(`${who}; ${counts}`);
           return ExitCode.ok;
         }
-        const why = channelEndMessage(result.ending, backend.kind, await hostWatch.hostGone());
-        throw new CommandError('ECHANNELCLOSED', sending ? `${why}; ${missing ?? counts}` : `${why}; ${counts}`);
+        const hostGone = await hostWatch.hostGone();
+        const why = channelEndMessage(result.ending, backend.kind, hostGone);
+        throw new CommandError(hostGone ? 'EHOSTDOWN' : 'ECHANNELCLOSED', `${why}; ${missing ?? counts}`);
       } finally {
         hostWatch.dispose();
         await endpoint?.close().catch(() => undefined);
