@@ -22,6 +22,9 @@ import type { CliContext, Command } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { expectPositionals, HELP_OPTION, parseCommandLine, parseInteger } from '../parse-command-line.js';
 import { describeError } from '../describe-error.js';
+import { ChannelClosedError } from '@xenipc/channel';
+import { channelEndMessage } from '../channel-end-message.js';
+import { HostLossWatch } from '../host-loss-watch.js';
 import { formatSocketAddress, parseSocketAddress, type SocketAddress } from '../socket-address.js';
 import { bridgeStreams } from '../streams/bridge-streams.js';
 import { UsageError } from '../usage-error.js';
@@ -86,6 +89,17 @@ async function listenSocket(address: SocketAddress): Promise<{ server: Server; s
   return { server, socketFile: address.kind === 'unix' ? await OwnedSocketFile.claim(address.path) : undefined };
 }
 
+/** Why a bridged connection failed; a channel ended by the host's death says so. */
+async function describeBridgeFailure(err: unknown, backend: XenBackend): Promise<string> {
+  if (!ChannelClosedError.is(err)) return describeError(err);
+  const watch = new HostLossWatch(backend);
+  try {
+    return channelEndMessage(err.reason, backend.kind, await watch.hostGone());
+  } finally {
+    watch.dispose();
+  }
+}
+
 async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
   for (;;) {
     let channel: Duplex;
@@ -110,7 +124,7 @@ async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: S
       log('connection finished');
     } catch (err) {
       if (context.signal.aborted) return ExitCode.ok;
-      log(`connection failed: ${describeError(err)}`);
+      log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
       if (once) return ExitCode.failure;
     }
     if (once) return ExitCode.ok;
@@ -131,7 +145,7 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
       log('connection finished');
     } catch (err) {
       socket.destroy();
-      if (!context.signal.aborted) log(`connection failed: ${describeError(err)}`);
+      if (!context.signal.aborted) log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
     }
   };
   server.on('connection', (socket: Socket) => {
