@@ -24,10 +24,22 @@ describe('xenipc listen / connect: delivery', () => {
     const sender = await runXenipc(['connect', '1', 'ok', '--domid', '2'], { env: sim.env, input: data });
     const received = await receiver.result;
     expect(sender.code).toBe(0);
+    expect(sender.stderr).toContain('waiting up to 5000 ms for domain 1 to listen on ok');
     expect(sender.stderr).toContain('closed the channel; sent 1.0 MiB (all read by domain 1)');
     expect(received.code).toBe(0);
     expect(received.stdout.equals(data)).toBe(true);
     expect(received.stderr).toContain('domain 2 closed the channel; received 1.0 MiB');
+  });
+
+  it('-q: a successful transfer prints nothing on stderr; a failure still prints its one line', { timeout: 60_000 }, async () => {
+    const receiver = watch(spawnXenipc(['listen', '12', 'quiet', '--domid', '11', '-d'], { env: sim.env }));
+    await receiver.stderrSays('listening for domain 12');
+    const quiet = await runXenipc(['connect', '11', 'quiet', '--domid', '12', '-q'], { env: sim.env, input: 'shh\n' });
+    expect((await receiver.result).stdout.toString()).toBe('shh\n');
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
+    const failed = await runXenipc(['connect', '11', 'quiet', '--domid', '12', '-q', '--timeout', '0'], { env: sim.env, input: 'shh\n' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^xenipc connect: no vchan server appeared at \S+ within 0 ms[^\n]*\n$/);
   });
 
   it('a listener without -d whose stdin is empty closes at once: the sender exits 1, naming what was not read', { timeout: 60_000 }, async () => {
