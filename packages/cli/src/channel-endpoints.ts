@@ -3,7 +3,7 @@
  * memory) or as the connector (the vchan client, which maps it), wrapped in a byte stream.
  */
 import type { Duplex } from 'node:stream';
-import { VchanClient, VchanServer, VchanStream } from '@xenipc/channel';
+import { controlPage, VchanClient, VchanServer, VchanStream } from '@xenipc/channel';
 import type { DomId, XenBackend } from '@xenipc/core';
 import { UsageError } from './usage-error.js';
 
@@ -25,7 +25,17 @@ export function checkPortName(port: string): string {
   return port;
 }
 
+/** The ring sizes the library accepts (bytes): 2^MIN_ORDER .. 2^MAX_ORDER, from @xenipc/channel itself. */
+export const RING_SIZE_LIMITS: { readonly min: number; readonly max: number } = {
+  min: 2 ** controlPage.MIN_ORDER,
+  max: controlPage.MAX_RING_BYTES,
+};
+
+/** A ring size the library takes as it is: a power of two within RING_SIZE_LIMITS. */
 export function checkRingSize(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < RING_SIZE_LIMITS.min || bytes > RING_SIZE_LIMITS.max) {
+    throw new UsageError(`--ring-size must be between ${RING_SIZE_LIMITS.min} and ${RING_SIZE_LIMITS.max}, got ${bytes}`);
+  }
   if ((bytes & (bytes - 1)) !== 0) throw new UsageError(`--ring-size must be a power of two, got ${bytes}`);
   return bytes;
 }

@@ -1,8 +1,13 @@
 export { runCli, runCommandLine } from './run-cli.js';
 export { describeError } from './describe-error.js';
 export type { CliContext, Command } from './cli-context.js';
-export { ExitCode } from './exit-codes.js';
+export { ExitCode, exitCodeForSignal } from './exit-codes.js';
+export { InterruptedError } from './interrupted-error.js';
+export { CommandError } from './command-error.js';
+export { cliVersion } from './cli-version.js';
 export { runDoctorChecks, type DoctorReport, type CheckResult, type CheckStatus } from './doctor/doctor-checks.js';
 export { HostRoot } from './doctor/host-root.js';
 export { publishChannel, acceptChannel, connectChannel, acceptChannelStream, connectChannelStream, type ChannelEndpoint } from './channel-endpoints.js';
+export { NetcatSession, type NetcatCounts, type NetcatResult, type NetcatSessionOptions } from './streams/netcat-session.js';
+export { DeliveryTracker } from './streams/delivery-tracker.js';
 export { UsageError } from './usage-error.js';

@@ -1,41 +1,71 @@
 /**
- * `xenipc listen <domid> <port>` and `xenipc connect <domid> <port>`: netcat over a channel.
- * stdin goes to the peer, the peer's bytes go to stdout. EOF on stdin closes our write side;
- * the peer closing ends stdout and the command (exit 0); a failure exits 1.
+ * `xenipc listen <domid> <port>` and `xenipc connect <domid> <port>`: netcat over a channel,
+ * with delivery accounting (streams/netcat-session.ts): exit 0 only if every byte taken from
+ * stdin was consumed by the peer and the channel ended cleanly.
  */
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RING_SIZE, type VchanEndpoint } from '@xenipc/channel';
 import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-options.js';
-import { acceptChannelStream, checkRingSize, connectChannelStream, PORT_HELP } from '../channel-endpoints.js';
+import { acceptChannel, checkRingSize, connectChannel, PORT_HELP, RING_SIZE_LIMITS } from '../channel-endpoints.js';
+import { channelEndMessage } from '../channel-end-message.js';
 import type { CliContext, Command } from '../cli-context.js';
+import { CommandError } from '../command-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { formatBytes } from '../format-bytes.js';
+import { HostLossWatch } from '../host-loss-watch.js';
+import { InterruptedError } from '../interrupted-error.js';
 import { expectPositionals, HELP_OPTION, parseCommandLine, parseInteger } from '../parse-command-line.js';
-import { pipeStdio } from '../streams/pipe-stdio.js';
+import { requireSimulatedHost } from '../require-sim-host.js';
+import { StatusLine } from '../status-line.js';
+import { DeliveryTracker } from '../streams/delivery-tracker.js';
+import { NetcatSession, type NetcatCounts, type NetcatResult } from '../streams/netcat-session.js';
 import { UsageError } from '../usage-error.js';
 
 type Side = 'listen' | 'connect';
+
+/** connect's default wait for the listener (ms); shorter than the library's, for a command line. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 function help(side: Side): string {
   const what =
     side === 'listen'
       ? 'Wait for domain <domid> to connect on channel <port>, then copy stdin to it and its bytes to stdout.'
       : 'Connect to the channel <port> that domain <domid> listens on, then copy stdin to it and its bytes to stdout.';
+  const sideOption =
+    side === 'listen'
+      ? `  --ring-size <bytes> size of each ring: a power of two from ${RING_SIZE_LIMITS.min} to ${RING_SIZE_LIMITS.max} (default ${DEFAULT_RING_SIZE})`
+      : `  --timeout <ms>     how long to wait for the listener to appear (default ${CONNECT_TIMEOUT_MS}; the library's is ${DEFAULT_CONNECT_TIMEOUT_MS})`;
   return `Usage: xenipc ${side} <domid> <port> [options]
 
 ${what}
-EOF on stdin closes the channel once every byte we sent is in it (vchan has no half-close:
-the peer still reads all of it, then sees EOF). The peer closing ends stdout and the command.
-A side that only receives should say -d, or its empty stdin would close the channel at once.
+When stdin ends we wait until the peer has read every byte we sent, then close the channel
+(vchan has no half-close: this ends it for both sides). A side that only receives should say
+-d, or its empty stdin would close the channel at once.
 
 Arguments:
   <domid>            the peer domain
 ${PORT_HELP}
 
 Options:
-${BACKEND_HELP}${side === 'listen' ? '\n  --ring-size <bytes> size of each ring (a power of two; default 65536)' : '\n  --timeout <ms>     how long to wait for the listener to appear (default 5000)'}
+${BACKEND_HELP}
+${sideOption}
   -d, --no-stdin     do not read stdin: only receive, until the peer closes
-  -q, --quiet        no status lines on stderr
+  -q, --quiet        no status or progress lines on stderr
   -h, --help         this text
 
-Exit status: 0 when the peer closed cleanly, 1 on failure, 2 on a bad command line.`;
+Exit status: 0 when every byte of stdin was read by the peer and the channel ended cleanly;
+1 when data was not delivered or the channel failed; 2 on a bad command line;
+130 / 143 when interrupted by SIGINT / SIGTERM.`;
+}
+
+function describeCounts(counts: NetcatCounts, peer: number, sending: boolean): string {
+  const sent = counts.taken === 0 ? 'sent nothing' : counts.delivered === counts.taken ? `sent ${formatBytes(counts.taken)} (all read by domain ${peer})` : `sent ${formatBytes(counts.delivered)} of ${formatBytes(counts.taken)} (read by domain ${peer})`;
+  return sending ? `${sent}, received ${formatBytes(counts.received)}` : `received ${formatBytes(counts.received)}`;
+}
+
+/** What was lost, for a session that did not deliver all of stdin; undefined if it did. */
+function undelivered(result: NetcatResult, peer: number): string | undefined {
+  if (result.delivered >= result.taken && !result.unreadInput) return undefined;
+  return `domain ${peer} read ${result.delivered} bytes of stdin (${formatBytes(result.delivered)}); the rest was not delivered`;
 }
 
 function netcatCommand(side: Side): Command {
@@ -64,26 +94,51 @@ function netcatCommand(side: Side): Command {
       const [domidText, port] = expectPositionals(positionals, ['domid', 'port']);
       const peer = parseInteger(domidText, '<domid>', { max: 0x7fef });
       const ownDomid = values.domid === undefined ? undefined : parseInteger(values.domid, '--domid', { max: 0x7fef });
-      const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
       if (side === 'connect' && values['ring-size'] !== undefined) throw new UsageError('--ring-size is chosen by the listener');
       if (side === 'listen' && values.timeout !== undefined) throw new UsageError('--timeout applies to connect; listen waits until Ctrl-C');
-      const ringSize = values['ring-size'] === undefined ? undefined : checkRingSize(parseInteger(values['ring-size'], '--ring-size', { min: 1024, max: 1 << 24 }));
-      const timeoutMs = values.timeout === undefined ? 5000 : parseInteger(values.timeout, '--timeout', { max: 3_600_000 });
-      const log = (line: string) => values.quiet || context.stderr.write(`xenipc ${side}: ${line}\n`);
+      const ringSize = values['ring-size'] === undefined ? undefined : checkRingSize(parseInteger(values['ring-size'], '--ring-size', RING_SIZE_LIMITS));
+      const timeoutMs = values.timeout === undefined ? CONNECT_TIMEOUT_MS : parseInteger(values.timeout, '--timeout', { max: 3_600_000 });
+      const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
+      const status = new StatusLine(context.stderr, `xenipc ${side}`, values.quiet === true);
+      const sending = !values['no-stdin'];
+      requireSimulatedHost(choice);
 
       const backend = await openBackend(choice);
+      const hostWatch = new HostLossWatch(backend);
+      let endpoint: VchanEndpoint | undefined;
       try {
-        log(`${describeBackend(backend, choice)}`);
-        const endpoint = { peer, port: port as string, ...(ringSize === undefined ? {} : { ringSize }) };
-        const channel =
-          side === 'listen'
-            ? await acceptChannelStream(backend, endpoint, context.signal, () => log(`listening for domain ${peer} on ${port}`))
-            : await connectChannelStream(backend, endpoint, context.signal, timeoutMs);
-        log(`connected to domain ${peer}`);
-        await pipeStdio(channel, values['no-stdin'] ? undefined : context.stdin, context.stdout, context.signal);
-        log('channel closed');
-        return ExitCode.ok;
+        status.say(describeBackend(backend, choice));
+        const tracker = new DeliveryTracker(backend);
+        const target = { peer, port: port as string, ...(ringSize === undefined ? {} : { ringSize }) };
+        if (side === 'listen') {
+          endpoint = await acceptChannel(tracker.backend, target, context.signal, () => status.say(`listening for domain ${peer} on ${port}`));
+        } else {
+          status.say(`waiting up to ${timeoutMs} ms for domain ${peer} to listen on ${port}`);
+          endpoint = await connectChannel(tracker.backend, target, context.signal, timeoutMs);
+        }
+        tracker.attach(endpoint);
+        status.say(`connected to domain ${peer}`);
+        const session = new NetcatSession(endpoint, tracker, { input: sending ? context.stdin : undefined, output: context.stdout, signal: context.signal });
+        status.startProgress(() => describeCounts(session.progress(), peer, sending));
+        const result = await session.run().finally(() => status.stop());
+        const counts = describeCounts(result, peer, sending);
+        const missing = undelivered(result, peer);
+        if (result.ending === 'interrupted') {
+          status.say(`interrupted; ${counts}`);
+          return InterruptedError.exitCodeOf(context.signal.reason);
+        }
+        if (result.ending === 'closed' || result.ending === 'peer-closed') {
+          const who = result.ending === 'closed' ? 'closed the channel' : `domain ${peer} closed the channel`;
+          if (missing !== undefined) throw new CommandError('EUNDELIVERED', `${who} early: ${missing}`);
+          status.say(`${who}; ${counts}`);
+          return ExitCode.ok;
+        }
+        const hostGone = await hostWatch.hostGone();
+        const why = channelEndMessage(result.ending, backend.kind, hostGone);
+        throw new CommandError(hostGone ? 'EHOSTDOWN' : 'ECHANNELCLOSED', `${why}; ${missing ?? counts}`);
       } finally {
+        hostWatch.dispose();
+        await endpoint?.close().catch(() => undefined);
         await backend.close();
       }
     },

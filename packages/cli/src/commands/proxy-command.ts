@@ -13,7 +13,6 @@
  *
  * <address> is unix:/path/to.sock or tcp:[host:]port.
  */
-import { rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { XenBackend } from '@xenipc/core';
@@ -23,9 +22,14 @@ import type { CliContext, Command } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { expectPositionals, HELP_OPTION, parseCommandLine, parseInteger } from '../parse-command-line.js';
 import { describeError } from '../describe-error.js';
+import { ChannelClosedError } from '@xenipc/channel';
+import { channelEndMessage } from '../channel-end-message.js';
+import { HostLossWatch } from '../host-loss-watch.js';
 import { formatSocketAddress, parseSocketAddress, type SocketAddress } from '../socket-address.js';
 import { bridgeStreams } from '../streams/bridge-streams.js';
 import { UsageError } from '../usage-error.js';
+import { requireSimulatedHost } from '../require-sim-host.js';
+import { assertSocketPathFree, OwnedSocketFile } from '../unix-socket-file.js';
 
 const HELP = `Usage:
   xenipc proxy listen <domid> <port> --to <address> [--once]
@@ -69,9 +73,9 @@ function connectSocket(address: SocketAddress): Promise<Socket> {
   });
 }
 
-async function listenSocket(address: SocketAddress): Promise<Server> {
-  // A stale socket file from an earlier run would make listen() fail with EADDRINUSE.
-  if (address.kind === 'unix') await rm(address.path, { force: true });
+/** Listen on `address`; a Unix socket path must be free (nothing is ever removed to make room). */
+async function listenSocket(address: SocketAddress): Promise<{ server: Server; socketFile: OwnedSocketFile | undefined }> {
+  if (address.kind === 'unix') await assertSocketPathFree(address.path);
   const server = createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,7 +86,18 @@ async function listenSocket(address: SocketAddress): Promise<Server> {
     if (address.kind === 'unix') server.listen(address.path, onListening);
     else server.listen(address.port, address.host, onListening);
   });
-  return server;
+  return { server, socketFile: address.kind === 'unix' ? await OwnedSocketFile.claim(address.path) : undefined };
+}
+
+/** Why a bridged connection failed; a channel ended by the host's death says so. */
+async function describeBridgeFailure(err: unknown, backend: XenBackend): Promise<string> {
+  if (!ChannelClosedError.is(err)) return describeError(err);
+  const watch = new HostLossWatch(backend);
+  try {
+    return channelEndMessage(err.reason, backend.kind, await watch.hostGone());
+  } finally {
+    watch.dispose();
+  }
 }
 
 async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
@@ -109,7 +124,7 @@ async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: S
       log('connection finished');
     } catch (err) {
       if (context.signal.aborted) return ExitCode.ok;
-      log(`connection failed: ${describeError(err)}`);
+      log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
       if (once) return ExitCode.failure;
     }
     if (once) return ExitCode.ok;
@@ -117,7 +132,7 @@ async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: S
 }
 
 async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from: SocketAddress, timeoutMs: number, context: CliContext, log: (line: string) => void): Promise<number> {
-  const server = await listenSocket(from);
+  const { server, socketFile } = await listenSocket(from);
   log(`accepting on ${formatSocketAddress(from)}; each client goes to channel ${endpoint.port} of domain ${endpoint.peer}`);
   // One channel carries one connection: clients queue here and are served in turn.
   let queue: Promise<void> = Promise.resolve();
@@ -130,7 +145,7 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
       log('connection finished');
     } catch (err) {
       socket.destroy();
-      if (!context.signal.aborted) log(`connection failed: ${describeError(err)}`);
+      if (!context.signal.aborted) log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
     }
   };
   server.on('connection', (socket: Socket) => {
@@ -141,9 +156,16 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // Node removes a Unix socket's path when its server closes, whatever is there by then: if the
+  // path is no longer our socket, leave the server to the process's exit instead of closing it.
+  if (socketFile === undefined || (await socketFile.isStillOurs())) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await socketFile?.remove();
+  } else {
+    log(`${socketFile.path} is no longer the socket we created; leaving it alone`);
+    server.unref();
+  }
   await queue;
-  if (from.kind === 'unix') await rm(from.path, { force: true });
   return ExitCode.ok;
 }
 
@@ -182,6 +204,7 @@ export const proxyCommand: Command = {
     const choice = chooseBackend({ backend: values.backend, 'sim-dir': values['sim-dir'], domid: ownDomid }, context.env);
     const log = (line: string) => values.quiet || context.stderr.write(`xenipc proxy: ${line}\n`);
 
+    requireSimulatedHost(choice);
     const backend = await openBackend(choice);
     try {
       log(describeBackend(backend, choice));
