@@ -22,7 +22,9 @@ if [ "${XENIPC_XEN_SKIP_BUILD:-0}" != 1 ]; then
   if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
     log "building the native addon"; pnpm run -s build:native > /dev/null
   fi
-  if ls -d packages/*/ | while read -r p; do [ -d "$p/dist" ] || echo missing; done | grep -q missing; then
+  dist_missing=0
+  for p in packages/*/; do [ -d "$p/dist" ] || dist_missing=1; done
+  if [ "$dist_missing" = 1 ]; then
     log "building dist"; pnpm run -s build:ts
   fi
 fi
