@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventChannelDevice, GrantAllocator, GrantMapper, GNTST_OKAY, mapFile, UNMAP_NOTIFY_CLEAR_BYTE, XenError } from '@xenipc/core';
-import { delay, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from '../xen/self-domain.js';
+import { delay, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from './self-domain.js';
 
 function captureError(call: () => unknown): XenError {
   try {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { connectXenStore } from '@xenipc/core';
-import { describeXenStoreBehaviour } from './xenstore-behaviour.js';
+import { describeXenStoreBehaviour } from '../../../packages/core/test/xenstore/xenstore-behaviour.js';
 
 const onXen = existsSync('/dev/xen');
 
