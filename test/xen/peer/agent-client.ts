@@ -62,7 +62,7 @@ export class PeerAgent {
   }
 
   /** Waits (up to timeoutMs: the domU boots and starts node under TCG meanwhile) for the agent. */
-  static async connect(domid: DomId, timeoutMs = 180_000): Promise<PeerAgent> {
+  static async connect(domid: DomId, timeoutMs = 280_000): Promise<PeerAgent> {
     const deadline = Date.now() + timeoutMs;
     while ((await xsTryRead(`${agentDir(domid)}/ready`)) === undefined) {
       if (Date.now() > deadline) throw new Error(`no peer agent in domain ${domid} after ${timeoutMs} ms (see the domU console)`);

@@ -10,7 +10,7 @@
 //   "  | <detail>" after a failure | file-end passed|failed <ms>ms <file> | run-end passed|failed
 //   hook-start|hook-end beforeAll <file> > <suite>
 // Files run in path order, except those named in RUN_LAST (they destroy the shared domU).
-// Timeouts as vitest.xen.config.ts had them: 120 s per test, 180 s per hook, unless given.
+// Timeouts: 120 s per test, 300 s per hook (the first waits for the domU to boot), unless given.
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +21,7 @@ const shim = await import('./vitest-shim.mjs');
 const PREFIX = '@@XENIPC-TEST';
 const COMPILED = 'test/xen/.compiled';
 const TEST_TIMEOUT_MS = 120_000;
-const HOOK_TIMEOUT_MS = 180_000;
+const HOOK_TIMEOUT_MS = 300_000;
 const ERROR_LINES = 14;
 /** Files that must run after all others: they destroy the domU the others talk to. */
 const RUN_LAST = ['domain-destroy'];
@@ -157,6 +157,7 @@ for (const compiled of files) {
   emit(`${PREFIX} file-start ${file}`);
   const t0 = performance.now();
   const root = shim.beginFile();
+  const failsBefore = counts.fail;
   let fileErrors = [];
   try {
     stray = [];
@@ -167,7 +168,7 @@ for (const compiled of files) {
   }
   fileErrors.push(...stray);
   stray = [];
-  const failed = fileErrors.length > 0 || testsIn(root).length === 0;
+  const failed = fileErrors.length > 0 || testsIn(root).length === 0 || counts.fail > failsBefore;
   if (testsIn(root).length === 0 && fileErrors.length === 0) fileErrors.push(new Error('no test found in the file'));
   if (failed) failedFiles++;
   emit(`${PREFIX} file-end ${failed ? 'failed' : 'passed'} ${Math.round(performance.now() - t0)}ms ${file}`);
