@@ -14,6 +14,7 @@ let last;                  // the test the previous detail lines belong to
 let runEnd;
 const hooks = new Map();   // "file > suite" -> hook kind, while it runs
 let unhandled = 0;
+const printed = [];        // what tests printed (measurements)
 
 for (const raw of readFileSync(process.argv[2], 'utf8').split('\n')) {
   const at = raw.indexOf(PREFIX);
@@ -36,6 +37,7 @@ for (const raw of readFileSync(process.argv[2], 'utf8').split('\n')) {
   else if ((m = /^hook-start (\S+) (.*)$/.exec(line))) hooks.set(m[2], m[1]);
   else if ((m = /^hook-end (\S+) (.*)$/.exec(line))) hooks.delete(m[2]);
   else if (event === 'run-end') runEnd = rest;
+  else if (event === 'console') printed.push(rest);
 }
 
 const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', running: 'UNFINISHED', 'file-error': 'FILE' };
@@ -46,6 +48,7 @@ for (const [name, t] of tests) {
   console.log(`${mark[t.state]} ${name}${t.ms !== undefined ? ` (${(t.ms / 1000).toFixed(1)} s)` : ''}`);
   for (const d of t.detail) console.log(`    ${d}`);
 }
+if (printed.length > 0) console.log(`printed by the tests:\n  ${printed.join('\n  ')}`);
 const unfinishedFiles = [...files].filter(([, state]) => state === 'running').map(([file]) => file);
 for (const [where, kind] of hooks) console.log(`UNFINISHED ${kind} hook of ${where}`);
 for (const file of unfinishedFiles) console.log(`UNFINISHED file ${file}`);

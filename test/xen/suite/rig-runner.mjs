@@ -8,12 +8,13 @@
 // Lines: "@@XENIPC-TEST <event> ...":
 //   file-start <file> | start <file> > <test> | pass|fail|skip <ms>ms <file> > <test>
 //   "  | <detail>" after a failure | file-end passed|failed <ms>ms <file> | run-end passed|failed
-//   hook-start|hook-end beforeAll <file> > <suite>
+//   hook-start|hook-end beforeAll <file> > <suite> | console <what a test printed>
 // Files run in path order, except those named in RUN_LAST (they destroy the shared domU).
 // Timeouts: 120 s per test, 300 s per hook (the first waits for the domU to boot), unless given.
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 // The compiled tests import this same module for 'vitest' (build-tests.sh links them to it).
 const shim = await import('./vitest-shim.mjs');
@@ -30,6 +31,13 @@ const resultsFile = process.env.XENIPC_OUT ? join(process.env.XENIPC_OUT, 'resul
 function emit(text) {
   process.stdout.write(`${text}\n`);
   if (resultsFile) appendFileSync(resultsFile, `${text}\n`);
+}
+
+// What tests print (measurements) goes to results.log too, as "console <line>" events.
+for (const level of ['log', 'info', 'warn', 'error']) {
+  console[level] = (...args) => {
+    for (const line of format(...args).split('\n')) emit(`${PREFIX} console ${line}`);
+  };
 }
 
 function findTestFiles(dir) {
