@@ -77,13 +77,16 @@ function addTest(name, fn, options, skip) {
   current.children.push({ kind: 'test', name, fn, timeout: timeoutOf(options), skip: skip || current.skip || fn === undefined, parent: current });
 }
 
-function withVariants(add) {
+function withVariants(addAny) {
+  // vitest takes (name, fn, options) and (name, options, fn).
+  const add = (name, a, b, skip) => (typeof a === 'function' || a === undefined ? addAny(name, a, b, skip) : addAny(name, b, a, skip));
   const api = (name, fn, options) => add(name, fn, options, false);
   api.skip = (name, fn, options) => add(name, fn, options, true);
   api.skipIf = (condition) => (name, fn, options) => add(name, fn, options, Boolean(condition));
   api.runIf = (condition) => (name, fn, options) => add(name, fn, options, !condition);
   api.todo = (name) => add(name, undefined, undefined, true);
-  api.each = (cases) => (name, fn, options) => cases.forEach((c, i) => {
+  api.each = (cases) => (name, a, b) => cases.forEach((c, i) => {
+    const [fn, options] = typeof a === 'function' || a === undefined ? [a, b] : [b, a];
     const args = Array.isArray(c) ? c : [c];
     add(formatName(name, args, i), fn && (() => fn(...args)), options, false);
   });
