@@ -11,7 +11,7 @@
 #      if the run was cut short (timeout, hang, crash), from the console captured so far: what
 #      passed, what failed, and which tests were still running (UNFINISHED).
 #   Exits non-zero if anything failed or did not finish, or the rig broke.
-# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 900), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
+# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 1500: ~300 s quiet, 3-5x that on a loaded host), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
 #      XENIPC_XEN_RESULTS (dir for results.log, console.log, command.log, domu-console.log;
 #      default a new temp dir), XENIPC_XEN_FILTER (vitest file filters, space-separated, e.g.
 #      "cross-domain/stack-": only the test files whose path contains one of them; default: all),
@@ -62,7 +62,7 @@ for glob in 'node_modules/.pnpm/typescript@*' 'node_modules/.pnpm/@rolldown+*' '
 done
 set +e
 # dom0's output as it arrives, kept for the summary in case the run is cut short.
-XENIPC_RIG_TIMINGS=1 "$HERE/run-in-xen.sh" --timeout "${XENIPC_XEN_TIMEOUT:-900}" --out "$RESULTS" "${guest_env[@]}" \
+XENIPC_RIG_TIMINGS=1 "$HERE/run-in-xen.sh" --timeout "${XENIPC_XEN_TIMEOUT:-1500}" --out "$RESULTS" "${guest_env[@]}" \
   "${domu_leave_out[@]}" --domu "sh test/xen/suite/domu-peer.sh" -- sh test/xen/suite/dom0-suite.sh | tee "$RESULTS/console.log"
 rc=${PIPESTATUS[0]}
 set -e
