@@ -71,7 +71,7 @@ fi
 DEBS="$RIG_DIR/debs"
 kernel_package() {
   apt-cache show --no-all-versions linux-image-amd64 2>/dev/null \
-    | sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -1
+    | sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\).*/\1/p' | sed -n 1p   # reads all: no SIGPIPE
 }
 if [ ! -f "$DEBS/.complete" ]; then
   KERNEL_PACKAGE=$(kernel_package)
@@ -212,8 +212,8 @@ make_cpio "$DOM0_ROOT" "$IMAGES.new/dom0.cpio"
   echo "kernel $KVER"
   for deb in "$DEBS"/*.deb; do dpkg-deb -f "$deb" Package Version | paste -sd' '; done
   echo "node $NODE_BIN $("$NODE_BIN" --version)"
-  echo "busybox $(/bin/busybox | head -1)"
-  qemu-system-x86_64 --version | head -1
+  echo "busybox $(/bin/busybox | sed -n 1p)"
+  qemu-system-x86_64 --version | sed -n 1p
   (cd "$IMAGES.new" && ls -l xen vmlinux dom0.cpio sys.squashfs domu-base.cpio.lz4)
 } > "$IMAGES.new/manifest.txt"
 echo "$IMAGES_KEY" > "$IMAGES.new/.key"

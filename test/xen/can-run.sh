@@ -14,7 +14,13 @@ RIG_DIR=${XENIPC_RIG_DIR:-/tmp/xenipc-rig}
 command -v apt-get > /dev/null || { [ -f "$RIG_DIR/images/.key" ] && command -v qemu-system-x86_64 > /dev/null; } \
   || no "no apt-get, and no QEMU with built images"
 # Host tools and guest packages must be installable/downloadable unless already there.
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+# The whole output is read before matching: `apt-cache policy X | grep -q` under pipefail fails
+# whenever grep exits at the first match while apt-cache is still writing (SIGPIPE, status 141).
+has_candidate() {
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+  [[ $policy =~ Candidate:\ [0-9] ]]
+}
 needs=""
 [ -f "$RIG_DIR/images/.key" ] || needs="xen-hypervisor-4.17-amd64 linux-image-amd64"
 command -v qemu-system-x86_64 > /dev/null || needs="$needs qemu-system-x86"

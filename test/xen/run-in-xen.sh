@@ -11,6 +11,9 @@
 #                    project. It is created in the background; in dom0, COMMAND can use
 #                    `xenipc-domu id` (waits, prints its domid), `xenipc-domu wait-ready`,
 #                    `xenipc-domu wait-exit [SECS]` (exit status of CMD), `xenipc-domu log`
+#   --domu-leave-out GLOB  leave project paths matching GLOB (relative to the project, find -path
+#                    syntax, e.g. 'node_modules/.pnpm/typescript@*') out of the domU's ramdisk,
+#                    which the domU kernel unpacks under TCG; repeatable
 #   --project DIR    the checkout to copy (default: the one holding this script)
 #   --env K=V        environment variable for COMMAND (and CMD); repeatable
 #   --timeout SECS   whole run, boot to poweroff (default 600); 124 on timeout
@@ -29,11 +32,13 @@ RIG_DIR=$(realpath -m "${XENIPC_RIG_DIR:-/tmp/xenipc-rig}")
 PROJECT=$(cd "$HERE/../.." && pwd)
 DOMU_CMD= TIMEOUT=600 OUT_DIR= VERBOSE=0
 ENV_VARS=()
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+DOMU_PRUNE=()
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --domu) DOMU_CMD=$2; shift 2 ;;
     --project) PROJECT=$(realpath "$2"); shift 2 ;;
+    --domu-leave-out) DOMU_PRUNE+=("$2"); shift 2 ;;
     --env) ENV_VARS+=("$2"); shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --out) OUT_DIR=$2; shift 2 ;;
@@ -66,7 +71,9 @@ if [ -n "$DOMU_CMD" ]; then
   mkdir -p "$RUN/domu-stage/opt/job" && cp -a "$JOB" "$RUN/domu-stage/opt/job/"
   project_parents() { local p=${PROJECT#/}; while p=$(dirname "$p") && [ "$p" != . ]; do echo "$p"; done | sort; }
   { (cd "$RUN/domu-stage" && find opt | cpio -o -H newc -R 0:0 --quiet)
-    (cd / && { project_parents; find "${PROJECT#/}" -path "${PROJECT#/}/.git" -prune -o -print; } | cpio -o -H newc -R 0:0 --quiet); } \
+    prune=(-path "${PROJECT#/}/.git" -prune)
+    for glob in "${DOMU_PRUNE[@]}"; do prune+=(-o -path "${PROJECT#/}/$glob" -prune); done
+    (cd / && { project_parents; find "${PROJECT#/}" "${prune[@]}" -o -print; } | cpio -o -H newc -R 0:0 --quiet); } \
     | lz4 -l -q > "$RUN/domu-job.cpio.lz4" || { echo "run-in-xen: cannot pack the domU's ramdisk" >&2; exit 125; }
   cat "$IMAGES/domu-base.cpio.lz4" "$RUN/domu-job.cpio.lz4" > "$JOB/domu-ramdisk"
   rm -rf "$RUN/domu-stage" "$RUN/domu-job.cpio.lz4"

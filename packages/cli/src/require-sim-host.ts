@@ -3,7 +3,7 @@
  * create a mistyped --sim-dir and then fail with a socket path the user never typed.
  */
 import { statSync } from 'node:fs';
-import { hostSocketPath } from '@xenipc/core';
+import { hostSocketPath } from '@xenipc/sim';
 import type { BackendChoice } from '@xenipc/sim';
 import { CommandError } from './command-error.js';
 

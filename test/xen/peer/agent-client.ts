@@ -43,12 +43,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Request ids are unique per process, not per PeerAgent: the agent answers each id once, and the
+ * rig runs every test file in one process (one after the other, each with its own PeerAgent).
+ */
+let requestsSent = 0;
+
 export class PeerAgent {
   readonly domid: DomId;
   readonly #dir: string;
   readonly #pending = new Map<string, Pending>();
   readonly #watch: XsCliWatch;
-  #next = 0;
 
   private constructor(domid: DomId) {
     this.domid = domid;
@@ -57,7 +62,7 @@ export class PeerAgent {
   }
 
   /** Waits (up to timeoutMs: the domU boots and starts node under TCG meanwhile) for the agent. */
-  static async connect(domid: DomId, timeoutMs = 180_000): Promise<PeerAgent> {
+  static async connect(domid: DomId, timeoutMs = 280_000): Promise<PeerAgent> {
     const deadline = Date.now() + timeoutMs;
     while ((await xsTryRead(`${agentDir(domid)}/ready`)) === undefined) {
       if (Date.now() > deadline) throw new Error(`no peer agent in domain ${domid} after ${timeoutMs} ms (see the domU console)`);
@@ -67,7 +72,7 @@ export class PeerAgent {
   }
 
   call<K extends AgentOp>(op: K, args: AgentOps[K]['args'], timeoutMs = 60_000): Promise<AgentOps[K]['result']> {
-    const id = `${process.pid}-${++this.#next}`;
+    const id = `${process.pid}-${++requestsSent}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);

@@ -12,3 +12,10 @@ export function firstPatternMismatch(bytes: Uint8Array, seed: number): number {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== patternByte(seed, i)) return i;
   return -1;
 }
+
+/** What each side sends on numbered channel i of a multi-channel test: dom0 seeds 2i, the domU 2i+1. */
+export function channelPayload(bytes: number, channel: number, fromDom0: boolean): Uint8Array {
+  const data = new Uint8Array(bytes);
+  fillPattern(data, 2 * channel + (fromDom0 ? 0 : 1));
+  return data;
+}

@@ -1,7 +1,7 @@
 /** Starts unmap-victim.ts as a separate process and waits for its VictimReady line. */
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { spawnTs } from '../../support/spawn-domain.js';
+import { spawnProgram } from './program-location.js';
 import type { VictimPlan, VictimReady } from './agent-protocol.js';
 
 export interface Victim {
@@ -12,7 +12,7 @@ export interface Victim {
 }
 
 export function startVictim(plan: VictimPlan, timeoutMs = 120_000): Promise<Victim> {
-  const child = spawnTs(new URL('./unmap-victim.ts', import.meta.url), [JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnProgram(new URL('./unmap-victim.ts', import.meta.url), [JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -4,16 +4,90 @@
  * not @xenipc/core's client, so a bug in the code under test cannot break the harness that tests
  * it. They work in dom0 (xenstored socket) and in a domU (/dev/xen/xenbus).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-function run(tool: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(tool, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${tool} ${args.join(' ')}: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
+/**
+ * The tools run from one long-lived `sh` per process, one command at a time: forking this
+ * (big) node process for every tool call costs far more under a PV kernel on TCG (every page
+ * table of the parent is copied through the hypervisor) than forking a small shell does.
+ */
+class ToolShell {
+  readonly #child: ChildProcess;
+  #queue: Promise<unknown> = Promise.resolve();
+  #buffer = '';
+  #waiting: ((chunk: string) => void) | undefined;
+  #nonce = 0;
+  #failed: Error | undefined;
+
+  constructor() {
+    this.#child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child.stdout!.setEncoding('utf8');
+    this.#child.stdout!.on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      this.#waiting?.(this.#buffer);
     });
-  });
+    const fail = (why: string): void => {
+      this.#failed ??= new Error(`xenstore tool shell: ${why}`);
+      this.#waiting?.(this.#buffer);
+    };
+    this.#child.on('error', (err) => fail(err.message));
+    this.#child.on('exit', (code, signal) => fail(`exited (${code ?? signal})`));
+    this.#child.stdin!.on('error', () => undefined);
+    this.#hold(false);
+  }
+
+  #pending = 0;
+  /** Keeps this process alive while a command runs, and only then (an idle shell must not). */
+  #hold(on: boolean): void {
+    for (const handle of [this.#child, this.#child.stdout, this.#child.stdin] as unknown as { ref(): void; unref(): void }[]) {
+      if (on) handle.ref();
+      else handle.unref();
+    }
+  }
+
+  /** Runs `tool args...` (each argument single-quoted); resolves with its stdout+stderr and status. */
+  run(tool: string, args: readonly string[]): Promise<{ status: number; output: string }> {
+    if (this.#pending++ === 0) this.#hold(true);
+    const result = this.#queue.then(() => this.#runNow(tool, args)).finally(() => {
+      if (--this.#pending === 0) this.#hold(false);
+    });
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #runNow(tool: string, args: readonly string[]): Promise<{ status: number; output: string }> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const marker = `@@xs-done-${process.pid}-${++this.#nonce}`;
+    const quoted = [tool, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    return new Promise((resolve, reject) => {
+      const check = (text: string): void => {
+        const at = text.indexOf(`\n${marker} `);
+        const end = at < 0 ? -1 : text.indexOf('\n', at + 1 + marker.length);
+        if (end >= 0) {
+          this.#waiting = undefined;
+          this.#buffer = text.slice(end + 1);
+          resolve({ output: text.slice(0, at), status: Number(text.slice(at + 2 + marker.length, end)) });
+        } else if (this.#failed) {
+          this.#waiting = undefined;
+          reject(this.#failed);
+        }
+      };
+      this.#waiting = check;
+      // printf's leading newline makes the marker findable after output without a final newline.
+      this.#child.stdin!.write(`${quoted} 2>&1; printf '\\n%s %d\\n' '${marker}' $?\n`);
+      check(this.#buffer);
+    });
+  }
+}
+
+let shell: ToolShell | undefined;
+
+async function run(tool: string, args: readonly string[]): Promise<string> {
+  shell ??= new ToolShell();
+  const { status, output } = await shell.run(tool, args);
+  if (status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${output.trim() || `exit status ${status}`}`);
+  return output;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const inXen = existsSync('/proc/xen/capabilities');
@@ -26,7 +27,8 @@ describe.skipIf(!inXen)('the rig: a real Xen dom0', () => {
   });
 
   it('loads the native addon built on the host', () => {
-    const addon: unknown = createRequire(import.meta.url)('../../../build/Release/xenipc.node');
+    // From the project dir (the rig runs this file compiled, from test/xen/.compiled/...).
+    const addon: unknown = createRequire(join(process.cwd(), 'package.json'))('./build/Release/xenipc.node');
     expect(typeof addon).toBe('object');
   });
 });

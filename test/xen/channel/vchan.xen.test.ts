@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VchanClient, VchanServer, type CloseReason } from '@xenipc/channel';
-import { closeCrossDomain, openCrossDomain, runningInXen, type CrossDomain } from '../xen/peer/cross-domain.js';
+import { closeCrossDomain, openCrossDomain, runningInXen, type CrossDomain } from '../peer/cross-domain.js';
 
 type Agent = CrossDomain['agent'];
 

@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventChannel, openXenBackend, type XenBackend } from '@xenipc/core';
-import { spawnTs } from '../../../../test/support/spawn-domain.js';
+import { openXenBackend, type EventChannel, type XenBackend } from '@xenipc/core';
+import { spawnProgram } from '../peer/program-location.js';
 import { delay, domidOnlyXenStore, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from './self-domain.js';
 
 async function open(self: number): Promise<XenBackend> {
@@ -120,7 +120,7 @@ describe.skipIf(!hasXen)(xenSuiteTitle('openXenBackend'), () => {
   });
 
   function spawnPeer(args: string[]): { child: ChildProcess; ready: Promise<{ ref?: number }> } {
-    const child = spawnTs(new URL('./fixtures/crashing-peer-child.ts', import.meta.url), args);
+    const child = spawnProgram(new URL('./fixtures/crashing-peer-child.ts', import.meta.url), args);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     const ready = new Promise<{ ref?: number }>((resolve, reject) => {
