@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinSimulatedHost, startSimulatedHost } from '@xenipc/core';
+import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer } from '@xenipc/rpc';
 

@@ -9,9 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { joinSimulatedHost, startSimulatedHost, type SimBackend, type SimulatedHost, type XsWatchEvent } from '@xenipc/core';
+import type { XsWatchEvent } from '@xenipc/core';
+import { joinSimulatedHost, type SimBackend, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { controlPage, VchanClient, VchanServer, type CloseReason, type VchanEndpoint } from '@xenipc/channel';
-import { DomainProcess } from './domain-process.js';
+import { DomainProcess } from '../support/domain-process.js';
 
 /** Generous bound on detection time: ten of domain-death-watch's 1 s poll periods (loaded box). */
 const DETECTION_BOUND_MS = 10_000;

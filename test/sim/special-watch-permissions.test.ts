@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
-import { XenStoreClient, XenStoreServer, type XsWatchEvent } from '@xenipc/core';
+import { XenStoreClient, type XsWatchEvent } from '@xenipc/core';
+import { XenStoreServer } from '@xenipc/sim';
 
 class PairEnd extends Duplex {
   peer!: PairEnd;

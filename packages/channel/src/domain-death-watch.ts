@@ -41,7 +41,7 @@
  * peer within one poll period; on real Xen that needs the status hypercall or a peer-published
  * node (see peerHomeState() for the xenstore half of the decision).
  */
-import { XenError, type DomId, type XenStore, type XsWatchEvent } from '@xenipc/core';
+import { type DomId, XenError, type XenStore, type XsWatchEvent } from '@xenipc/core';
 
 type Check = () => void;
 

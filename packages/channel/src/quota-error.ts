@@ -5,7 +5,7 @@
  * Defaults: Linux's gntalloc (drivers/xen/gntalloc.c, module parameter `limit` = 1024) and C
  * xenstored of Xen 4.17 (tools/xenstore/xenstored_core.c:106-108, options at 2610-2611).
  */
-import { XenError, type DomId } from '@xenipc/core';
+import { type DomId, XenError } from '@xenipc/core';
 
 export type VchanQuota = 'gntalloc-pages' | 'xenstore-transactions' | 'xenstore-watches';
 

@@ -2,7 +2,7 @@
  * The xenstore rendezvous: where a server publishes its control page grant and event-channel
  * port, and how a client finds them (libxenvchan's init_xs_srv / client_init).
  */
-import { XenError, type DomId, type XenStore } from '@xenipc/core';
+import { type DomId, XenError, type XenStore } from '@xenipc/core';
 import { AsyncSlots } from './async-slots.js';
 import { transactionQuotaError, watchQuotaError, XENSTORED_DEFAULT_TRANSACTION_QUOTA, XENSTORED_DEFAULT_WATCH_QUOTA } from './quota-error.js';
 

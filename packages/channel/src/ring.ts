@@ -15,7 +15,7 @@ import type { Notifier } from './notifier.js';
 
 /**
  * Up to this many bytes a plain loop beats subarray()+set() (and allocates nothing). Measured with
- * tools/message-cost.ts: the loop costs ~2 ns per byte here (the element accesses see several
+ * bench/tools/message-cost.ts: the loop costs ~2 ns per byte here (the element accesses see several
  * kinds of Uint8Array), set() ~20 ns flat, so the break-even is near 8.
  */
 const LOOP_COPY_MAX = 8;

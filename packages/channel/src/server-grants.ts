@@ -10,7 +10,7 @@
  * (One share() for all pages would be atomic in the kernel too, but the loopback host requires
  * a mapping to cover exactly one share, and a client maps the control page and rings apart.)
  */
-import { XenError, type DomId, type GrantedPages, type XenBackend } from '@xenipc/core';
+import { type DomId, type GrantedPages, type XenBackend, XenError } from '@xenipc/core';
 import { AsyncSlots } from './async-slots.js';
 import { grantQuotaError } from './quota-error.js';
 

@@ -40,7 +40,7 @@ import {
   SRV_NOTIFY,
   type ControlViews,
 } from './control-page.js';
-import { onDomainReleased } from './domain-death-watch.js';
+import { onDomainReleased, peerHomeState } from './domain-death-watch.js';
 import { registerEndpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import type { Notifier } from './notifier.js';
 import type { RingConsumer, RingProducer } from './ring.js';
@@ -373,14 +373,12 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
       const waiting = status === 'unbound' && this.role === 'server' && !this.peerConnected;
       if (status !== 'unknown' && !waiting) gone = true;
       else {
-        const missing = await this.backend.xenstore.read(`/local/domain/${this.peer}`).then(
-          () => false,
-          (err: unknown) => XenError.is(err, 'ENOENT'),
-        );
+        // Only ENOENT proves the home is gone; EACCES (a domU's read) proves nothing.
+        const home = await peerHomeState(this.backend.xenstore, this.peer);
         // A server may listen before its client's domain exists: only a home that was there
         // and vanished means death.
-        if (!missing) this.peerHomeSeen = true;
-        gone = missing && (this.peerHomeSeen || !waiting);
+        if (home === 'present') this.peerHomeSeen = true;
+        gone = home === 'absent' && (this.peerHomeSeen || !waiting);
       }
     } catch {
       return;

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { joinSimulatedHost, startSimulatedHost, type SimulatedHost, type XenBackend } from '@xenipc/core';
+import type { XenBackend } from '@xenipc/core';
+import { joinSimulatedHost, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { FixtureProcess } from '../../../test/support/fixture-process.js';
 

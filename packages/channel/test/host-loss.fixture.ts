@@ -8,7 +8,7 @@
  *   process alive by Node's own count (process.getActiveResourcesInfo(), the IPC channel left out).
  * It does not call backend.close(): an application that lost its host need not, to exit.
  */
-import { joinSimulatedHost } from '@xenipc/core';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { ChannelClosedError, MessageChannel, VchanClient, VchanServer } from '@xenipc/channel';
 
 const dir = process.argv[2] ?? '';

@@ -4,7 +4,7 @@
  * unless the caller says the peer is not libxenvchan. At the limit, both sides connect.
  */
 import { describe, expect, it } from 'vitest';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { VchanClient, VchanServer } from '@xenipc/channel';
 import { LIBXENVCHAN_MAX_PATH_LENGTH } from '../src/rendezvous.js';
 

@@ -5,7 +5,7 @@
  * carry a `code`, and once everything is closed the channel layer leaves no timer behind.
  */
 import { describe, expect, it } from 'vitest';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { ChannelClosedError, MessageChannel, VchanClient, VchanServer, VchanStream, type VchanEndpoint } from '@xenipc/channel';
 import { loopbackPair } from './loopback-pair.js';
 

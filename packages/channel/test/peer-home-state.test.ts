@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
-import { XenStoreClient, XenStoreServer } from '@xenipc/core';
+import { XenStoreClient } from '@xenipc/core';
+import { XenStoreServer } from '@xenipc/sim';
 import { peerHomeState } from '../src/domain-death-watch.js';
 
 class PairEnd extends Duplex {

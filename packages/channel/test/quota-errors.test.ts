@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { joinSimulatedHost, startSimulatedHost, type SimBackend, type SimulatedHost, type XenBackend, type XenStore } from '@xenipc/core';
+import type { XenBackend, XenStore } from '@xenipc/core';
+import { joinSimulatedHost, type SimBackend, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { VchanQuotaError } from '../src/quota-error.js';
 

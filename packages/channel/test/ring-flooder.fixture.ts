@@ -10,7 +10,8 @@
  * It floods in slices of FLOOD_SLICE_MS, with a turn of its own event loop in between (to hear
  * `stop`); inside a slice it refills as soon as the server consumed anything.
  */
-import { joinSimulatedHost, type XenBackend } from '@xenipc/core';
+import type { XenBackend } from '@xenipc/core';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { VchanClient } from '@xenipc/channel';
 import { CLI_NOTIFY, LEFT_CONS, LEFT_PROD, NOTIFY_WRITE } from '../src/control-page.js';
 import { endpointHandle } from '../src/endpoint-handle.js';

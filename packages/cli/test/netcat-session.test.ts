@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { VchanClient, VchanServer } from '@xenipc/channel';
 import { DeliveryTracker } from '../src/streams/delivery-tracker.js';
 import { NetcatSession } from '../src/streams/netcat-session.js';

@@ -1,6 +1,6 @@
 /** `--ring-size` accepts exactly what the library does: every power of two it can open, nothing beyond. */
 import { describe, expect, it } from 'vitest';
-import { createLoopbackHost } from '@xenipc/core';
+import { createLoopbackHost } from '@xenipc/sim';
 import { controlPage, VchanClient, VchanServer } from '@xenipc/channel';
 import { checkRingSize, RING_SIZE_LIMITS } from '../src/channel-endpoints.js';
 import { UsageError } from '../src/usage-error.js';

@@ -8,7 +8,15 @@ import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventChannelDevice, GrantAllocator, GrantMapper, GNTST_OKAY, mapFile, UNMAP_NOTIFY_CLEAR_BYTE, XenError } from '@xenipc/core';
+import {
+  EventChannelDevice,
+  GNTST_OKAY,
+  GrantAllocator,
+  GrantMapper,
+  mapFile,
+  UNMAP_NOTIFY_CLEAR_BYTE,
+  XenError,
+} from '@xenipc/core';
 import { delay, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from './self-domain.js';
 
 function captureError(call: () => unknown): XenError {

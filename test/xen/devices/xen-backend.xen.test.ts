@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openXenBackend, type EventChannel, type XenBackend } from '@xenipc/core';
+import { type EventChannel, openXenBackend, type XenBackend } from '@xenipc/core';
 import { spawnProgram } from '../peer/program-location.js';
 import { delay, domidOnlyXenStore, EventCounter, hasXen, selfDomid, xenSuiteTitle, xenstoredRunning } from './self-domain.js';
 

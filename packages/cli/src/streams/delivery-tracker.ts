@@ -23,7 +23,16 @@
  * frozen when the end is detected, e.g. `endpoint.unconsumedAtEnd`, and `waitConsumed()`.
  */
 import type { VchanEndpoint } from '@xenipc/channel';
-import type { DomId, EventChannel, EvtchnPort, ForeignMapping, GrantedPages, GrantRef, XenBackend, XenStore } from '@xenipc/core';
+import type {
+  DomId,
+  EventChannel,
+  EvtchnPort,
+  ForeignMapping,
+  GrantedPages,
+  GrantRef,
+  XenBackend,
+  XenStore,
+} from '@xenipc/core';
 
 export class DeliveryTracker {
   /** Hand this to VchanServer.listen / VchanClient.connect instead of the real backend. */

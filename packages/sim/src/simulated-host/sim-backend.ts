@@ -40,6 +40,7 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
     host.onClose = (err) => {
       for (const channel of [...this.#channels.values()]) channel.fail(err);
       this.#channels.clear();
+      this.#links.close(); // the host is gone: nothing can arrive, nothing may keep the process alive
     };
   }
 

@@ -8,7 +8,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventChannel } from '@xenipc/core';
-import { getSimLedger, joinSimulatedHost, type SimBackend, SimEventChannel, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
+import {
+  getSimLedger,
+  joinSimulatedHost,
+  type SimBackend,
+  SimEventChannel,
+  type SimulatedHost,
+  startSimulatedHost,
+} from '@xenipc/sim';
 
 let dir: string;
 let host: SimulatedHost;
