@@ -135,7 +135,8 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private stopDomainWatch: (() => Promise<void>) | undefined;
   private resolveReleased: () => void = () => undefined;
   private readonly releasedPromise = new Promise<void>((resolve) => (this.resolveReleased = resolve));
-  private domainWatchStarting: Promise<void> | undefined;
+  /** Resolves once the domain-death watch is in place and the peer's domain was looked at once. */
+  protected domainWatchStarting: Promise<void> | undefined;
 
   protected constructor(parts: EndpointParts) {
     super();
@@ -173,9 +174,12 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     };
     registerEndpointHandle(this, handle);
     this.domainWatchStarting = onDomainReleased(parts.backend.xenstore, this.onDomainReleased).then(
-      (stop) => {
-        if (this.released) void stop();
-        else this.stopDomainWatch = stop;
+      async (stop) => {
+        if (this.released) return void stop();
+        this.stopDomainWatch = stop;
+        // Look once now that we listen: a server waiting for its client learns whether the
+        // client's home exists, so that its later disappearance counts as death.
+        if (this.endReason === undefined) await this.checkPeerDomain();
       },
       () => undefined,
     );

@@ -85,7 +85,10 @@ export class VchanServer extends VchanEndpoint {
     checkServerArguments(backend, options);
     if (options.signal?.aborted === true) throw abortReason(options.signal);
     const server = await VchanServer.create(backend, options);
-    if (options.waitForClient === false) return server;
+    if (options.waitForClient === false) {
+      await server.domainWatchStarting; // from here on, the client's domain dying is seen
+      return server;
+    }
     try {
       await server.whenConnected(options.timeoutMs, options.signal);
     } catch (err) {

@@ -134,7 +134,7 @@ describe('vchan endpoint on the loopback host', () => {
 
   // In dom0, which hears @releaseDomain. A domU server waiting for a client has no bound port to
   // poll and no xenstore signal (as on Xen 4.17): it cannot tell yet (domain-death-watch.ts).
-  it.skip('skipped: a server still waiting for its client does not yet see the client domain die on the loopback host since it shares the simulated xenstored (open, issue 17 follow-up)', async () => {
+  it('a dom0 server still waiting for its client sees the client domain die as domain-gone', async () => {
     const host = createLoopbackHost();
     host.domain(2); // the client domain exists, but no client ever connects
     const server = await VchanServer.listen(host.domain(0), { peer: 2, port: 'w', waitForClient: false });
