@@ -5,30 +5,11 @@
  * ("n0" by default: dom0) hear domains die; dom0 may grant a domU read.
  */
 import { describe, expect, it } from 'vitest';
-import { Duplex } from 'node:stream';
-import { XenStoreClient, type XsWatchEvent } from '@xenipc/core';
-import { XenStoreServer } from '@xenipc/sim';
-
-class PairEnd extends Duplex {
-  peer!: PairEnd;
-  override _read(): void {}
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    if (!this.peer.destroyed) this.peer.push(chunk);
-    callback();
-  }
-  override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
-    if (!this.peer.destroyed) this.peer.destroy();
-    callback(err);
-  }
-}
+import type { XenStoreClient, XsWatchEvent } from '@xenipc/core';
+import { connectInProcess, XenStoreServer } from '@xenipc/sim';
 
 function connect(server: XenStoreServer, domid: number): { xs: XenStoreClient; events: XsWatchEvent[] } {
-  const a = new PairEnd();
-  const b = new PairEnd();
-  a.peer = b;
-  b.peer = a;
-  server.accept(b, { domid, privileged: domid === 0 });
-  const xs = new XenStoreClient(a);
+  const xs = connectInProcess(server, { domid, privileged: domid === 0 });
   const events: XsWatchEvent[] = [];
   xs.on('watch', (e) => events.push(e));
   return { xs, events };

@@ -4,27 +4,12 @@
  * tells present from absent. The errno rule vchan-endpoint's domain-death check must follow.
  */
 import { describe, expect, it } from 'vitest';
-import { Duplex } from 'node:stream';
-import { XenStoreClient } from '@xenipc/core';
-import { XenStoreServer } from '@xenipc/sim';
+import type { XenStoreClient } from '@xenipc/core';
+import { connectInProcess, XenStoreServer } from '@xenipc/sim';
 import { peerHomeState } from '../src/domain-death-watch.js';
 
-class PairEnd extends Duplex {
-  peer!: PairEnd;
-  override _read(): void {}
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    if (!this.peer.destroyed) this.peer.push(chunk);
-    callback();
-  }
-}
-
 function connect(server: XenStoreServer, domid: number): XenStoreClient {
-  const a = new PairEnd();
-  const b = new PairEnd();
-  a.peer = b;
-  b.peer = a;
-  server.accept(b, { domid, privileged: domid === 0 });
-  return new XenStoreClient(a);
+  return connectInProcess(server, { domid, privileged: domid === 0 });
 }
 
 describe('peerHomeState', () => {

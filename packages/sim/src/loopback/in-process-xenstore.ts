@@ -10,7 +10,7 @@ import type { XenStoreServer } from '../xenstored/xs-server.js';
 import type { XsCaller } from '../xenstored/xs-tree.js';
 
 /** Two connected in-memory duplex streams: what one writes, the other reads. Destroying one ends both. */
-function streamPair(): [Duplex, Duplex] {
+export function streamPair(): [Duplex, Duplex] {
   const ends: Duplex[] = [];
   const make = (other: () => Duplex): Duplex =>
     new Duplex({

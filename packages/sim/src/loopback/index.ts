@@ -2,3 +2,4 @@
 export { createLoopbackHost, LoopbackHost, LoopbackBackend, type LoopbackHostOptions, type LoopbackLedger } from './loopback-host.js';
 
 export { LoopbackEventChannel } from './loopback-event-channel.js';
+export { connectInProcess, streamPair } from './in-process-xenstore.js';

@@ -1,32 +1,10 @@
 /** The simulated xenstored on a bare stream: framing errors drop the connection, bad requests get errno replies. */
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { XenStoreClient } from '@xenipc/core';
 import { encodeXsMessage, nulTerminated, XsFrameDecoder, XsMessageType } from '@xenipc/core/backend-kit';
-import { XenStoreServer } from '@xenipc/sim';
-
-/** One end of an in-memory stream pair; destroying one end closes the other, like a socket. */
-class PairEnd extends Duplex {
-  peer!: PairEnd;
-  override _read(): void {}
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    if (!this.peer.destroyed) this.peer.push(chunk);
-    callback();
-  }
-  override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
-    if (!this.peer.destroyed) this.peer.destroy();
-    callback(err);
-  }
-}
-
-function streamPair(): [PairEnd, PairEnd] {
-  const a = new PairEnd();
-  const b = new PairEnd();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
-}
+import { streamPair, XenStoreServer } from '@xenipc/sim';
 
 function serve(domid = 1): { server: XenStoreServer; client: Duplex; serverEnd: Duplex } {
   const server = new XenStoreServer();
