@@ -38,7 +38,7 @@ export async function runClient(options: PingPongOptions): Promise<number> {
     }
     const report: RunReport = {
       setup: {
-        backend: backend.kind,
+        backend: choice.kind,
         serverDomid: peer,
         clientDomid: backend.domid,
         port: options.port,

@@ -46,7 +46,6 @@ afterEach(async () => {
 /** The same domain, seen through another of its xenstore connections (quotas are per connection here). */
 function withXenStore(backend: SimBackend, xenstore: XenStore): XenBackend {
   return {
-    kind: backend.kind,
     domid: backend.domid,
     xenstore,
     share: backend.share.bind(backend),

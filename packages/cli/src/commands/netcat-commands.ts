@@ -134,7 +134,7 @@ function netcatCommand(side: Side): Command {
           return ExitCode.ok;
         }
         const hostGone = await hostWatch.hostGone();
-        const why = channelEndMessage(result.ending, backend.kind, hostGone);
+        const why = channelEndMessage(result.ending, choice.kind, hostGone);
         throw new CommandError(hostGone ? 'EHOSTDOWN' : 'ECHANNELCLOSED', `${why}; ${missing ?? counts}`);
       } finally {
         hostWatch.dispose();

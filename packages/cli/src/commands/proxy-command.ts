@@ -16,6 +16,7 @@
 import type { Duplex } from 'node:stream';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { XenBackend } from '@xenipc/core';
+import type { BackendChoice } from '@xenipc/sim';
 import { BACKEND_HELP, chooseBackend, describeBackend, openBackend } from '../backend-options.js';
 import { acceptChannelStream, connectChannelStream, PORT_HELP, type ChannelEndpoint } from '../channel-endpoints.js';
 import type { CliContext, Command } from '../cli-context.js';
@@ -90,17 +91,17 @@ async function listenSocket(address: SocketAddress): Promise<{ server: Server; s
 }
 
 /** Why a bridged connection failed; a channel ended by the host's death says so. */
-async function describeBridgeFailure(err: unknown, backend: XenBackend): Promise<string> {
+async function describeBridgeFailure(err: unknown, backend: XenBackend, hostKind: BackendChoice['kind']): Promise<string> {
   if (!ChannelClosedError.is(err)) return describeError(err);
   const watch = new HostLossWatch(backend);
   try {
-    return channelEndMessage(err.reason, backend.kind, await watch.hostGone());
+    return channelEndMessage(err.reason, hostKind, await watch.hostGone());
   } finally {
     watch.dispose();
   }
 }
 
-async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
+async function proxyListen(backend: XenBackend, hostKind: BackendChoice['kind'], endpoint: ChannelEndpoint, to: SocketAddress, once: boolean, context: CliContext, log: (line: string) => void): Promise<number> {
   for (;;) {
     let channel: Duplex;
     try {
@@ -124,14 +125,14 @@ async function proxyListen(backend: XenBackend, endpoint: ChannelEndpoint, to: S
       log('connection finished');
     } catch (err) {
       if (context.signal.aborted) return ExitCode.ok;
-      log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
+      log(`connection failed: ${await describeBridgeFailure(err, backend, hostKind)}`);
       if (once) return ExitCode.failure;
     }
     if (once) return ExitCode.ok;
   }
 }
 
-async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from: SocketAddress, timeoutMs: number, context: CliContext, log: (line: string) => void): Promise<number> {
+async function proxyConnect(backend: XenBackend, hostKind: BackendChoice['kind'], endpoint: ChannelEndpoint, from: SocketAddress, timeoutMs: number, context: CliContext, log: (line: string) => void): Promise<number> {
   const { server, socketFile } = await listenSocket(from);
   log(`accepting on ${formatSocketAddress(from)}; each client goes to channel ${endpoint.port} of domain ${endpoint.peer}`);
   // One channel carries one connection: clients queue here and are served in turn.
@@ -145,7 +146,7 @@ async function proxyConnect(backend: XenBackend, endpoint: ChannelEndpoint, from
       log('connection finished');
     } catch (err) {
       socket.destroy();
-      if (!context.signal.aborted) log(`connection failed: ${await describeBridgeFailure(err, backend)}`);
+      if (!context.signal.aborted) log(`connection failed: ${await describeBridgeFailure(err, backend, hostKind)}`);
     }
   };
   server.on('connection', (socket: Socket) => {
@@ -210,8 +211,8 @@ export const proxyCommand: Command = {
       log(describeBackend(backend, choice));
       const endpoint: ChannelEndpoint = { peer, port: port as string };
       return mode === 'listen'
-        ? await proxyListen(backend, endpoint, address, values.once ?? false, context, log)
-        : await proxyConnect(backend, endpoint, address, timeoutMs, context, log);
+        ? await proxyListen(backend, choice.kind, endpoint, address, values.once ?? false, context, log)
+        : await proxyConnect(backend, choice.kind, endpoint, address, timeoutMs, context, log);
     } finally {
       await backend.close();
     }

@@ -78,8 +78,8 @@ class SamplingBackend implements XenBackend {
     private readonly onBind: (evtchn: EventChannel) => void,
   ) {}
 
-  get kind(): XenBackend['kind'] {
-    return this.inner.kind;
+  get defaultSpinMicros(): number | undefined {
+    return this.inner.defaultSpinMicros;
   }
 
   get domid(): DomId {

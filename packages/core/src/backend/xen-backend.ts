@@ -134,7 +134,6 @@ export interface XenStore extends EventEmitter<XenStoreEvents> {
 
 /** A domain's view of its host. */
 export interface XenBackend {
-  readonly kind: 'xen' | 'sim' | 'loopback';
   /**
    * Capability: the spin budget (microseconds) a channel waiting on this backend uses by default,
    * when its user gives none. Absent: the channel's own default. 0 where the peer runs in this

@@ -30,7 +30,6 @@ export interface OpenXenBackendOptions {
 }
 
 class RealXenBackend implements XenBackend {
-  readonly kind = 'xen' as const;
   #gntdev: GrantMapper | undefined;
   #gntalloc: GrantAllocator | undefined;
   readonly #shared = new Set<XenGrantedPages>();

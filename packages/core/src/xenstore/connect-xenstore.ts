@@ -45,7 +45,9 @@ export async function connectXenStore(options: ConnectXenStoreOptions = {}): Pro
     });
   }
   try {
-    if (isCharacterDevicePath(path)) return new XenStoreClient(await XenbusDeviceStream.open(path), path);
+    if (isCharacterDevicePath(path)) {
+      return new XenStoreClient(await XenbusDeviceStream.open(path), { description: path, watchNeedsQuietConnection: true });
+    }
     return await connectSocket(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'EIO';

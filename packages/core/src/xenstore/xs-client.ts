@@ -2,6 +2,16 @@
  * A xenstore client speaking xs_wire over any byte stream: the xenstored Unix socket, the
  * /dev/xen/xenbus device, or the simulated host's socket. Requests are matched to replies by
  * req_id; WATCH_EVENT messages become 'watch' events.
+ *
+ * Requests are pipelined, with one exception for the xenbus device (`watchNeedsQuietConnection`).
+ * Linux's /dev/xen/xenbus (drivers/xen/xenbus/xenbus_dev_frontend.c, checked in 6.1) handles a
+ * written WATCH or UNWATCH synchronously while holding the file's msgbuffer_mutex, and its xenbus
+ * kthread takes that same mutex to queue the reply of any earlier request of the file
+ * (xenbus_dev_queue_reply). The kthread handles replies in order, so a reply still due when a
+ * (UN)WATCH is written blocks it for good: the (UN)WATCH's own reply is behind it, and xenstore
+ * hangs for the whole domain ("task xenbus blocked for more than 120 seconds"). So there, a
+ * WATCH/UNWATCH is written only once every earlier request has its reply, and the requests after
+ * it wait for its reply; everything stays in the order it was asked.
  */
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
@@ -26,6 +36,24 @@ interface PendingRequest {
   path: string | undefined;
 }
 
+/** A request waiting for its turn to be written (see the top of this file). */
+interface QueuedRequest {
+  reqId: number;
+  message: Buffer;
+  /** Must be written alone: nothing else awaiting a reply before or while it is. */
+  alone: boolean;
+}
+
+export interface XenStoreClientOptions {
+  /** Names the transport in error messages ("/var/run/xenstored/socket"). Default 'xenstore'. */
+  description?: string;
+  /**
+   * The transport is Linux's xenbus device: write WATCH/UNWATCH only on a quiet connection (see
+   * the top of this file). Default false (sockets pipeline everything).
+   */
+  watchNeedsQuietConnection?: boolean;
+}
+
 const OPERATION_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(XsMessageType).map(([name, value]) => [value, `XS_${name}`]),
 );
@@ -35,14 +63,23 @@ export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenS
   readonly #decoder = new XsFrameDecoder();
   readonly #pending = new Map<number, PendingRequest>();
   readonly #description: string;
+  readonly #watchNeedsQuietConnection: boolean;
+  /** Requests not yet written, in the order they were made. */
+  readonly #queue: QueuedRequest[] = [];
+  /** Written requests still awaiting their reply. */
+  readonly #inFlight = new Set<number>();
+  /** The request written alone that awaits its reply, if any. */
+  #aloneInFlight: number | undefined;
   #nextReqId = 1;
   #closed = false;
 
-  /** `description` names the transport in error messages ("/var/run/xenstored/socket"). */
-  constructor(stream: Duplex, description = 'xenstore') {
+  /** A string option is the description (the former signature). */
+  constructor(stream: Duplex, options: XenStoreClientOptions | string = {}) {
     super();
+    const { description = 'xenstore', watchNeedsQuietConnection = false } = typeof options === 'string' ? { description: options } : options;
     this.#stream = stream;
     this.#description = description;
+    this.#watchNeedsQuietConnection = watchNeedsQuietConnection;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('error', (err: Error) => this.#shutDown(err));
     stream.on('close', () => this.#shutDown());
@@ -137,10 +174,24 @@ export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenS
     }
     const reqId = this.#nextReqId;
     this.#nextReqId = this.#nextReqId >= 0xffff_ffff ? 1 : this.#nextReqId + 1;
+    const alone = this.#watchNeedsQuietConnection && (type === XsMessageType.WATCH || type === XsMessageType.UNWATCH);
     return new Promise<Buffer>((resolve, reject) => {
       this.#pending.set(reqId, { resolve, reject, operation, path });
-      this.#stream.write(encodeXsMessage(type, reqId, tx, payload));
+      this.#queue.push({ reqId, message: encodeXsMessage(type, reqId, tx, payload), alone });
+      this.#writeQueued();
     });
+  }
+
+  /** Write what may go now: in order, stopping at a request that must wait (top of this file). */
+  #writeQueued(): void {
+    while (this.#queue.length > 0 && this.#aloneInFlight === undefined) {
+      const next = this.#queue[0]!;
+      if (next.alone && this.#inFlight.size > 0) return;
+      this.#queue.shift();
+      this.#inFlight.add(next.reqId);
+      if (next.alone) this.#aloneInFlight = next.reqId;
+      this.#stream.write(next.message);
+    }
   }
 
   #onData(chunk: Buffer): void {
@@ -161,9 +212,12 @@ export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenS
       if (path !== undefined && token !== undefined) this.emit('watch', { path, token });
       return;
     }
-    const request = this.#pending.get(message.reqId);
-    if (request === undefined) return; // a reply to nothing we asked: ignore, like libxenstore
+    // A reply to nothing we asked (or to a request not yet written): ignore, like libxenstore.
+    if (!this.#inFlight.delete(message.reqId)) return;
+    const request = this.#pending.get(message.reqId)!;
     this.#pending.delete(message.reqId);
+    if (this.#aloneInFlight === message.reqId) this.#aloneInFlight = undefined;
+    this.#writeQueued();
     if (message.type === XsMessageType.ERROR) {
       const code = splitNul(message.payload)[0] ?? 'EIO';
       const where = request.path === undefined ? '' : ` on ${request.path}`;
@@ -183,6 +237,9 @@ export class XenStoreClient extends EventEmitter<XenStoreEvents> implements XenS
     const failure = new XenError({ code: 'ECONNRESET', syscall: 'read', message: `${this.#description} connection closed`, cause: err });
     for (const request of this.#pending.values()) request.reject(err instanceof XenError ? err : failure);
     this.#pending.clear();
+    this.#queue.length = 0;
+    this.#inFlight.clear();
+    this.#aloneInFlight = undefined;
     this.emit('close', err);
   }
 }

@@ -186,7 +186,6 @@ export function createLoopbackHost(options: LoopbackHostOptions = {}): LoopbackH
 
 /** One process's view of its domain on a loopback host. */
 export class LoopbackBackend implements XenBackend {
-  readonly kind = 'loopback' as const;
   readonly defaultSpinMicros = 0;
   readonly xenstore: XenStoreClient;
   private readonly held = new Set<HeldResource>();

@@ -17,7 +17,6 @@ import { SimEventChannel, type SimChannelHost } from './sim-event-channel.js';
 import { SimForeignMapping, SimGrantedPages, type SimRegion, type SimRegionHost } from './sim-grants.js';
 
 export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
-  readonly kind = 'sim' as const;
   readonly domid: DomId;
   readonly xenstore: XenStoreClient;
   readonly #host: HostConnection;
