@@ -1,7 +1,8 @@
 /**
  * Run a TypeScript file as a separate OS process (a separate "domain" in multi-process tests).
  * The child resolves workspace packages from their sources, like vitest does, so tests never
- * depend on a stale build.
+ * depend on a stale build. Compiled (the real-Xen rig runs test/xen/.compiled/, see
+ * test/xen/build-tests.sh), the same helpers spawn the compiled .js fixture with plain node.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,5 +11,14 @@ export const TS_NODE_ARGS: readonly string[] = ['--conditions=xenipc-source', '-
 
 export function spawnTs(file: string | URL, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
   const path = file instanceof URL ? fileURLToPath(file) : file;
-  return spawn(process.execPath, [...TS_NODE_ARGS, path, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
+  const nodeArgs = path.endsWith('.js') ? [] : TS_NODE_ARGS;
+  return spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
+}
+
+/**
+ * The fixture `name` ('domain.fixture.ts') beside the module at `base` (its import.meta.url):
+ * the .ts source, or its compiled .js when `base` is itself compiled.
+ */
+export function fixtureBeside(name: string, base: string): URL {
+  return new URL(base.endsWith('.js') ? name.replace(/\.ts$/, '.js') : name, base);
 }

@@ -16,7 +16,7 @@
 #      default a new temp dir), XENIPC_XEN_FILTER (vitest file filters, space-separated, e.g.
 #      "cross-domain/stack-": only the test files whose path contains one of them; default: all),
 #      XENIPC_XEN_HANG=1 (run smoke/deliberate-hang.xen.test.ts, a test that never ends),
-#      XENIPC_XEN_LEDGER=1 (run cross-domain/resource-ledger), XENIPC_XEN_LEDGER_CHANNELS (its channels per role, default 100),
+#      XENIPC_XEN_LEDGER_CHANNELS (channels per role of cross-domain/resource-ledger, default 100),
 #      XENIPC_XEN_INTEROP_BYTES (bytes each way per interop case, default 4 MiB).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +46,7 @@ mkdir -p "$RESULTS"
 rm -f "$RESULTS/results.log" "$RESULTS/console.log"
 T1=$SECONDS
 guest_env=()
-for var in XENIPC_XEN_FILTER XENIPC_XEN_HANG XENIPC_XEN_LEDGER XENIPC_XEN_LEDGER_CHANNELS XENIPC_XEN_INTEROP_BYTES; do
+for var in XENIPC_XEN_FILTER XENIPC_XEN_HANG XENIPC_XEN_LEDGER_CHANNELS XENIPC_XEN_INTEROP_BYTES; do
   if [ -n "${!var:-}" ]; then guest_env+=(--env "$var=${!var}"); fi
 done
 # The domU runs only compiled JavaScript: the build and test tools (~90 MB the domU kernel would

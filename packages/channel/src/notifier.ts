@@ -5,8 +5,15 @@
  *   the ring (closing the race where the peer moved between our check and our request).
  * - send(bit): after publishing an index: atomic fetch-and-clear of the bit in OUR notify byte;
  *   only if the peer had asked do we pay for an event. So a busy pair never makes a syscall.
+ * - drained(): one exception, for plain libxenvchan peers. libxenvchan's own tools may wait for
+ *   an event after a write that fit without asking for one (vchan-socket-proxy, at the end of
+ *   its input: it writes the rest, then blocks in libxenvchan_wait until the reader acts, and
+ *   would wait forever). So when we have emptied the ring of a peer that does not speak xenipc's
+ *   extension (no FLAG_SPEAKS_GOODBYE in its notify byte), we send it an event even unasked: a
+ *   spurious event is harmless to libxenvchan; xenipc peers never get one.
  */
 import type { EventChannel } from '@xenipc/core';
+import { FLAG_SPEAKS_GOODBYE } from './control-page.js';
 
 export class Notifier {
   private readonly clearMask: Uint8Array = new Uint8Array(256);
@@ -26,12 +33,20 @@ export class Notifier {
     Atomics.or(this.bytes, this.peerOffset, bit);
   }
 
-  send(bit: number): void {
+  /** True if the peer had asked and got its event. */
+  send(bit: number): boolean {
     // A plain (seq-cst) load first: the locked RMW only when the peer asked. Safe because the
     // caller's index store and this load are both seq-cst, as are the peer's request() and its
     // re-check: either we see its bit, or it sees our index (Dekker's pattern).
-    if ((Atomics.load(this.bytes, this.ownOffset) & bit) === 0) return;
-    if ((Atomics.and(this.bytes, this.ownOffset, this.clearMask[bit] ?? 0xff) & bit) !== 0) this.port.notify();
+    if ((Atomics.load(this.bytes, this.ownOffset) & bit) === 0) return false;
+    if ((Atomics.and(this.bytes, this.ownOffset, this.clearMask[bit] ?? 0xff) & bit) === 0) return false;
+    this.port.notify();
+    return true;
+  }
+
+  /** We emptied the ring the peer writes: wake a plain libxenvchan peer even if it did not ask. */
+  drained(): void {
+    if ((Atomics.load(this.bytes, this.peerOffset) & FLAG_SPEAKS_GOODBYE) === 0) this.port.notify();
   }
 
   /** An unconditional event (connect, close); spurious events are part of the protocol. */

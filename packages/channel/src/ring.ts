@@ -107,10 +107,14 @@ export class RingConsumer extends RingSide {
     return v >>> 0;
   }
 
-  /** Store cons (seq-cst, so the copies above happen-before it), then wake a writer that asked. */
+  /**
+   * Store cons (seq-cst, so the copies above happen-before it), then wake a writer that asked;
+   * a plain libxenvchan writer also when we emptied the ring (Notifier.drained()).
+   */
   publish(): void {
     Atomics.store(this.words, this.ownIndex, this.cons | 0);
-    this.notifier.send(NOTIFY_READ);
+    if (this.notifier.send(NOTIFY_READ)) return;
+    if (Atomics.load(this.words, this.peerIndex) >>> 0 === this.cons) this.notifier.drained();
   }
 
   /** Ask for an event when the peer writes. */

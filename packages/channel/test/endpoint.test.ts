@@ -200,6 +200,30 @@ describe('vchan endpoint on the loopback host', () => {
     host.assertCleanedUp();
   });
 
+  it('emptying the ring of a plain libxenvchan writer wakes it unasked (vchan-socket-proxy waits for that at end of input); a xenipc writer gets no such event', async () => {
+    for (const plain of [true, false]) {
+      const { host, server, client } = await loopbackPair({ readSize: 65536 });
+      // Erase the client's xenipc flags, as a C libxenvchan client never sets them.
+      const bytes = new Uint8Array((client as unknown as { parts: { control: { buffer: ArrayBuffer } } }).parts.control.buffer);
+      if (plain) Atomics.and(bytes, 22, 0x3f);
+      let clientEvents = 0;
+      (client as unknown as { evtchn: { on(e: 'event', f: () => void): void } }).evtchn.on('event', () => clientEvents++);
+      await nextTurn();
+      clientEvents = 0;
+      expect(client.write(new Uint8Array(100))).toBe(100); // fits: the writer asks for nothing
+      const buf = new Uint8Array(60);
+      expect(server.read(buf)).toBe(60); // not empty yet: no event
+      await nextTurn();
+      expect(clientEvents).toBe(0);
+      expect(server.read(buf)).toBe(40); // now empty
+      await nextTurn();
+      expect(clientEvents).toBe(plain ? 1 : 0);
+      await client.close();
+      await server.close();
+      host.assertCleanedUp();
+    }
+  });
+
   it('a server can write before its client connects; the data waits in the ring', async () => {
     const host = createLoopbackHost();
     const server = await VchanServer.listen(host.domain(1), { peer: 2, port: 'early', waitForClient: false });

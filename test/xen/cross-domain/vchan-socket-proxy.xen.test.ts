@@ -6,13 +6,14 @@
  *   (in-page 1K/2K rings, in-page against 256 granted pages), the proxy as the client;
  * - our VchanClient against the proxy as the server (which always picks 1 KiB / 2 KiB rings).
  * The domU's input is random bytes made once; ours is random bytes made per case.
+ * And the proxy, given only its input, exits at its end: our reader wakes it (see proxy-scripts.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { VchanClient, VchanServer } from '@xenipc/channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange, sha256Hex } from '../peer/bulk-exchange.js';
 import { closeCrossDomain, openCrossDomain, runningInXen, type CrossDomain } from '../peer/cross-domain.js';
-import { makeInput, parseExchangeReport, proxyExchange } from '../peer/proxy-scripts.js';
+import { makeInput, parseExchangeReport, proxyExchange, proxyToEndOfInput } from '../peer/proxy-scripts.js';
 
 const BYTES = Number(process.env.XENIPC_XEN_INTEROP_BYTES ?? 4 * 1024 * 1024);
 const INPUT = '/tmp/xenipc-interop.in';
@@ -64,6 +65,23 @@ describe.skipIf(!runningInXen)('vchan interop with libxenvchan: vchan-socket-pro
     const report = parseExchangeReport((await agent.call('processResult', { handle: proxy.handle, timeoutMs: 120_000 }, 130_000)).stdout);
     expect(got).toEqual({ received: BYTES, sha256: domuInputSha });
     expect(report).toEqual({ received: BYTES, sha256: sha256Hex(ours), proxyExit: 0 });
+  }, CASE_TIMEOUT_MS);
+
+  it('the proxy exits by itself at the end of its input once we have read everything (no hang at EOF)', async () => {
+    const { agent, backend, peer } = ends;
+    const server = await VchanServer.listen(backend, { peer, port: 'ix-eof', waitForClient: false });
+    try {
+      const proxy = await agent.call('startProcess', proxyToEndOfInput({ mode: 'client', peer: 0, path: server.path, input: INPUT }));
+      await server.whenConnected(CASE_TIMEOUT_MS);
+      const got = await exchange(server, new Uint8Array(0), BYTES);
+      expect(got).toEqual({ received: BYTES, sha256: domuInputSha });
+      // We keep the channel open: the proxy ends because it was woken after its last write.
+      const result = await agent.call('processResult', { handle: proxy.handle, timeoutMs: 120_000 }, 130_000);
+      expect(result.stdout).toContain('proxy-exit 0');
+      expect(await server.closed()).toBe('peer-closed');
+    } finally {
+      await server.close();
+    }
   }, CASE_TIMEOUT_MS);
 
   it('our client, the proxy as server (its rings: 1 KiB it reads, 2 KiB it writes)', async () => {

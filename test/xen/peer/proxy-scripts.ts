@@ -50,6 +50,16 @@ export function proxyExchange(options: { mode: ProxyMode; peer: number; path: st
   ].join('\n'));
 }
 
+/**
+ * The proxy given `input` and nothing more: at its end it must finish and exit by itself (our
+ * reader wakes it when it empties the ring: see packages/channel's Notifier.drained()). Prints
+ * "proxy-exit <status>".
+ */
+export function proxyToEndOfInput(options: { mode: ProxyMode; peer: number; path: string; input: string }): ShellLine {
+  checkPath(options.path);
+  return sh(`${PROXY} -m ${options.mode} ${options.peer} ${options.path} - < ${options.input} > /dev/null; echo "proxy-exit $?"`);
+}
+
 /** The proxy moving data both ways until it or the other end goes: endless zeros in, output dropped. */
 export function proxyPump(options: { mode: ProxyMode; peer: number; path: string }): ShellLine {
   checkPath(options.path);

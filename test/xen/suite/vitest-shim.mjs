@@ -1,7 +1,7 @@
 // The part of vitest's test API that the real-Xen tests use, for the rig's own runner
 // (rig-runner.mjs): describe/it/test (with .skip, .skipIf, .runIf, .each), beforeAll/afterAll/
 // beforeEach/afterEach, and vitest's real `expect` (@vitest/expect on chai, the same matchers and
-// messages). Loading vitest itself costs 50-90 s before the first test under QEMU's TCG (vite,
+// messages; expect.poll too). Loading vitest itself costs 50-90 s before the first test under QEMU's TCG (vite,
 // the config bundler, a worker fork, the module runner); this costs a few seconds. Test files
 // import from 'vitest' (build-tests.sh points the compiled files here), so they stay
 // ordinary vitest files. Anything else of vitest's API throws at once, naming itself.
@@ -30,6 +30,21 @@ expect.unreachable = (message) => chai.assert.fail(`expected${message ? ` "${mes
 setState({ assertionCalls: 0, isExpectingAssertions: false, isExpectingAssertionsError: null,
   expectedAssertionsNumber: null, expectedAssertionsNumberErrorGen: null, currentTestName: '' }, expect);
 globalThis[GLOBAL_EXPECT] = expect;
+/** expect.poll(fn, { timeout, interval }).matcher(...): retries fn until the matcher passes (vitest's semantics). */
+expect.poll = (fn, { timeout = 1000, interval = 50 } = {}) => new Proxy({}, {
+  get: (_t, matcher) => async (...args) => {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const value = await fn();
+      try {
+        return expect(value)[matcher](...args);
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, interval));
+      }
+    }
+  },
+});
 
 // ------------------------------------------------------------------------------ collection
 /** @typedef {{ kind: 'suite', name: string, skip: boolean, children: Array<Suite|Test>, hooks: Record<string, Function[]>, parent?: Suite }} Suite */
