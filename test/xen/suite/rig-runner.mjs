@@ -11,6 +11,7 @@
 //   hook-start|hook-end beforeAll <file> > <suite> | console <what a test printed>
 // Files run in path order, except those named in RUN_LAST (they destroy the shared domU).
 // Timeouts: 120 s per test, 300 s per hook (the first waits for the domU to boot), unless given.
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -181,7 +182,26 @@ for (const compiled of files) {
   if (failed) failedFiles++;
   emit(`${PREFIX} file-end ${failed ? 'failed' : 'passed'} ${Math.round(performance.now() - t0)}ms ${file}`);
   if (fileErrors.length > 0) emit(describeErrors(fileErrors));
+  if (failed) emitDomuKernelTrouble();
 }
+/**
+ * After a failed file: what the domU's kernel said about hung tasks (its console, through the
+ * rig's `xenipc-domu log`), so a domU that stopped answering shows why without waiting for the end.
+ */
+function emitDomuKernelTrouble() {
+  let log;
+  try {
+    log = execFileSync('xenipc-domu', ['log'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return; // no domU in this run
+  }
+  const lines = log.split('\n');
+  const first = lines.findIndex((l) => /blocked for more than|BUG:|Oops|WARNING:/.test(l));
+  if (first < 0) return;
+  emit(`${PREFIX} console domU kernel trouble (its console, from the first report):`);
+  for (const line of lines.slice(first, first + 120)) if (!/\]  \? /.test(line)) emit(`${PREFIX} console   [domU] ${line}`);
+}
+
 const ok = counts.fail === 0 && failedFiles === 0 && files.length > 0;
 emit(`${PREFIX} run-end ${ok ? 'passed' : 'failed'}`);
 // Tests may leave handles behind (a hung promise, a watch): the run is over either way.
