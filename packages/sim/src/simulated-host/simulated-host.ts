@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type DomId, memfdCreate, PAGE_SIZE, XenError } from '@xenipc/core';
+import { type DomId, domainPath, memfdCreate, PAGE_SIZE, XenError } from '@xenipc/core';
 import {
   checkDomid,
   checkGrantRefs,
@@ -122,12 +122,24 @@ class Host implements SimulatedHost {
       ports: this.#ports.count(d.domid),
       watches: this.#xenstore.watchCount(d.domid),
       transactions: this.#xenstore.transactionCount(d.domid),
+      xenstoreConnections: this.#xenstore.connectionCount(d.domid),
+      xenstoreNodes: this.#xenstore.tree.countNodes(domainPath(d.domid)),
     }));
-    const sum = (key: 'grants' | 'mappings' | 'ports' | 'watches' | 'transactions'): number => domains.reduce((total, d) => total + d[key], 0);
+    const sum = (key: 'grants' | 'mappings' | 'ports' | 'watches' | 'transactions' | 'xenstoreConnections'): number =>
+      domains.reduce((total, d) => total + d[key], 0);
     return {
       hostPid: process.pid,
       domains,
-      totals: { grants: sum('grants'), mappings: sum('mappings'), ports: sum('ports'), watches: sum('watches'), transactions: sum('transactions'), grantFiles: this.#grants.fileCount },
+      totals: {
+        grants: sum('grants'),
+        mappings: sum('mappings'),
+        ports: sum('ports'),
+        watches: sum('watches'),
+        transactions: sum('transactions'),
+        xenstoreConnections: sum('xenstoreConnections'),
+        grantFiles: this.#grants.fileCount,
+        xenstoreNodes: this.#xenstore.tree.countNodes('/'),
+      },
     };
   }
 

@@ -165,6 +165,13 @@ export class XenStoreServer {
     return count;
   }
 
+  /** Open xs_wire connections of `domid` (for the leak ledger). */
+  connectionCount(domid: DomId): number {
+    let count = 0;
+    for (const connection of this.#connections) if (connection.caller.domid === domid) count++;
+    return count;
+  }
+
   transactionCount(domid: DomId): number {
     let count = 0;
     for (const connection of this.#connections) if (connection.caller.domid === domid) count += connection.transactions.size;
