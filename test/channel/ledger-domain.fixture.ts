@@ -2,7 +2,7 @@
  * One domain of the simulated-host resource ledger (resource-ledger.test.ts), in its own OS
  * process, driven over IPC by ledger-domain.ts: {id, cmd, ...} -> {id, ...result} or {id, error}.
  * Commands:
- * - join {domid?}   become a domain (the given domid: a replacement for a killed one)
+ * - join            become a domain (the host picks a new domid)
  * - cycle {role, peer, port, ringSize, bytes, msgSize, stallAfter?}
  *     open one channel (server: rings of ringSize both ways), send `bytes` in messages of
  *     `msgSize` while receiving the peer's, then close. Replies with how long opening took
@@ -125,7 +125,7 @@ process.on('message', (msg: Command) => {
       let result: Record<string, unknown>;
       switch (msg.cmd) {
         case 'join':
-          backend = await joinSimulatedHost({ dir, autoStart: false, ...(typeof msg['domid'] === 'number' ? { domid: msg['domid'] } : {}) });
+          backend = await joinSimulatedHost({ dir, autoStart: false });
           result = { domid: backend.domid };
           break;
         case 'cycle':

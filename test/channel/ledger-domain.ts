@@ -14,9 +14,9 @@ export class LedgerDomain extends FixtureProcess {
     return new LedgerDomain(new URL('./ledger-domain.fixture.ts', import.meta.url), [dir]);
   }
 
-  /** Become a domain; `domid` takes over a dead domain's id. */
-  async join(domid?: number): Promise<this> {
-    this.domid = (await this.do('join', domid === undefined ? {} : { domid }))['domid'] as number;
+  /** Become a domain (the host picks a new domid). */
+  async join(): Promise<this> {
+    this.domid = (await this.do('join'))['domid'] as number;
     return this;
   }
 }

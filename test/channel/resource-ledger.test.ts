@@ -6,9 +6,8 @@
  * and B. Every KILL_EVERY-th cycle instead pairs A or B with a fresh domain process that is
  * SIGKILLed mid-transfer, in turn as server and as client: the survivor must see `peer-crashed`
  * after receiving everything the victim had committed, and the host must have released the
- * victim. (The victim always takes over the previous victim's domid, as a restarted domain
- * keeps its name: a survivor keeps one data/vchan/<peer> directory per peer it ever served,
- * as libxenvchan does, so fresh domids would grow the store by design.)
+ * victim. Every victim is a new domain with a new domid, as on real Xen: a server that kept a
+ * data/vchan/<peer> directory per peer ever served (as libxenvchan does) fails the ledger.
  *
  * After a warm-up (both roles, one kill on each side: devices, links and per-peer xenstore
  * directories come into being on first use) the ledger is taken: the host's line for A and B
@@ -40,7 +39,6 @@ let a: LedgerDomain;
 let b: LedgerDomain;
 /** The next victim: spawned ahead of time, joined when its kill cycle starts. */
 let standby: LedgerDomain;
-let victimDomid: number | undefined;
 let nextPort = 1;
 
 beforeAll(async () => {
@@ -73,8 +71,7 @@ async function normalCycle(server: LedgerDomain, client: LedgerDomain): Promise<
 
 /** One channel between `survivor` (in `survivorRole`) and a fresh domain SIGKILLed mid-transfer. */
 async function killCycle(survivor: LedgerDomain, survivorRole: 'server' | 'client'): Promise<void> {
-  const victim = await standby.join(victimDomid);
-  victimDomid = victim.domid;
+  const victim = await standby.join();
   standby = LedgerDomain.spawn(dir);
   const port = `l${nextPort++}`;
   const common = { port, ringSize: RING, bytes: PAYLOAD, msgSize: MSG };
