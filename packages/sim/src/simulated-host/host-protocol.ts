@@ -80,5 +80,8 @@ export interface SimLedger {
     xenstoreConnections: number;
     grantFiles: number;
     xenstoreNodes: number;
+    /** Gone domains the host still keeps per-domain records for (grant-ref and port tables,
+     * toolstack nodes): 0 unless the host leaks. */
+    staleDomains: number;
   };
 }

@@ -139,8 +139,17 @@ class Host implements SimulatedHost {
         xenstoreConnections: sum('xenstoreConnections'),
         grantFiles: this.#grants.fileCount,
         xenstoreNodes: this.#xenstore.tree.countNodes('/'),
+        staleDomains: this.#staleDomains(),
       },
     };
+  }
+
+  /** Gone domains the host still keeps per-domain records for (grant-ref and port tables, toolstack nodes). */
+  #staleDomains(): number {
+    const kept = new Set([...this.#grants.domainsWithState(), ...this.#ports.domainsWithState(), ...this.#xenstore.introducedDomains()]);
+    let stale = 0;
+    for (const domid of kept) if (!this.#domains.has(domid)) stale++;
+    return stale;
   }
 
   async close(): Promise<void> {
@@ -421,6 +430,8 @@ class Host implements SimulatedHost {
       const orphan = this.#ports.unbind(me, port.port);
       if (orphan !== undefined) this.#push(orphan.domid, { push: 'disconnected', port: orphan.port });
     }
+    this.#grants.forgetDomain(me);
+    this.#ports.forgetDomain(me);
     this.#domains.delete(me);
     closeSync(domain.pendingFd);
     this.#xenstore.releaseDomain(me);

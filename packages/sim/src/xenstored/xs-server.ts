@@ -145,6 +145,7 @@ export class XenStoreServer {
   /** Domain destroy: its subtree goes (watchers are told) and @releaseDomain fires. */
   releaseDomain(domid: DomId): void {
     const home = domainPath(domid);
+    for (const path of [...this.#installed]) if (isAtOrBelow(path, home)) this.#installed.delete(path);
     const removed = this.tree.rm({ domid: 0, privileged: true }, home);
     if (removed !== undefined) this.fireWatches(home, removed);
     for (const connection of this.#connections) {
@@ -156,6 +157,16 @@ export class XenStoreServer {
       if (kept.length !== perms.length) this.#specialPerms.set(name, kept);
     }
     this.#fireSpecial('@releaseDomain');
+  }
+
+  /** Domains whose toolstack nodes this server still remembers (introduced and not released). */
+  introducedDomains(): Set<DomId> {
+    const domids = new Set<DomId>();
+    for (const path of this.#installed) {
+      const match = /^\/local\/domain\/(\d+)$/.exec(path);
+      if (match !== null) domids.add(Number(match[1]));
+    }
+    return domids;
   }
 
   /** Watches registered by connections of `domid` (for the leak ledger). */

@@ -55,7 +55,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(joined.splice(0).map((d) => d.close()));
-  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, xenstoreConnections: 0, grantFiles: 0, xenstoreNodes: 3 } });
+  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, xenstoreConnections: 0, grantFiles: 0, xenstoreNodes: 3, staleDomains: 0 } });
 });
 
 afterAll(async () => {
@@ -268,6 +268,20 @@ describe('simulated host: ledger', () => {
     await expect.poll(async () => (await line(a))?.xenstoreConnections).toBe(1);
     await a.xenstore.rm('data/x');
     expect(await line(a)).toMatchObject({ xenstoreNodes: 4 });
+  });
+
+  it('a domain that leaves leaves no record behind: a new domain with its domid starts afresh, as on Xen', async () => {
+    const [peer] = await domains(1);
+    const first = await joinSimulatedHost({ dir, autoStart: false, domid: 90 });
+    await first.share(peer.domid, 2);
+    await first.bindUnbound(peer.domid);
+    await first.close();
+    expect((await getSimLedger(dir)).totals.staleDomains).toBe(0);
+    const again = await joinSimulatedHost({ dir, autoStart: false, domid: 90 });
+    joined.push(again);
+    // Grant refs start at 8 (Xen reserves 0..7) and ports at 1 in a fresh domain.
+    expect((await again.share(peer.domid, 1)).refs).toEqual([8]);
+    expect((await again.bindUnbound(peer.domid)).localPort).toBe(1);
   });
 
   it('resources(): the host has handled every earlier request of the domain when it answers', async () => {
