@@ -32,7 +32,7 @@ afterEach(async () => {
   await Promise.all(domains.splice(0).map((d) => d.close()));
   const ledger = await getSimLedger(dir);
   expect(ledger.domains).toEqual([]);
-  expect(ledger.totals).toEqual({ grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, grantFiles: 0 });
+  expect(ledger.totals).toEqual({ grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, xenstoreConnections: 0, grantFiles: 0, xenstoreNodes: 3, staleDomains: 0 });
 });
 
 afterAll(async () => {

@@ -13,22 +13,30 @@ export class FixtureProcess {
   readonly child: ChildProcess;
   stderr = '';
   #nextId = 1;
-  readonly #waiting = new Map<number, (reply: Reply) => void>();
+  readonly #waiting = new Map<number, { cmd: string; resolve: (reply: Reply) => void; reject: (err: Error) => void }>();
   readonly #eventListeners = new Set<(event: Reply) => void>();
 
   constructor(fixture: URL, args: string[], env: NodeJS.ProcessEnv = process.env) {
     this.child = spawnTs(fixture, args, { env });
     this.child.setMaxListeners(0);
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    // One listener for every command in flight (not one per command: a long-lived fixture
+    // answers thousands of commands).
+    this.child.once('exit', (code, signal) => {
+      for (const { cmd, reject } of this.#waiting.values()) {
+        reject(new Error(`fixture process exited (${String(code ?? signal)}) before answering ${cmd}: ${this.stderr}`));
+      }
+      this.#waiting.clear();
+    });
     this.child.on('message', (reply: Reply) => {
       if (reply['event'] !== undefined) {
         for (const listener of this.#eventListeners) listener(reply);
         return;
       }
       const id = reply['id'] as number;
-      const resolve = this.#waiting.get(id);
+      const waiting = this.#waiting.get(id);
       this.#waiting.delete(id);
-      resolve?.(reply);
+      waiting?.resolve(reply);
     });
   }
 
@@ -40,10 +48,11 @@ export class FixtureProcess {
   ask(cmd: string, args: Record<string, unknown> = {}): Promise<Reply> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, resolve);
-      this.child.once('exit', (code, signal) => {
-        if (this.#waiting.has(id)) reject(new Error(`fixture process exited (${String(code ?? signal)}) before answering ${cmd}: ${this.stderr}`));
-      });
+      if (this.exited) {
+        reject(new Error(`fixture process exited (${String(this.child.exitCode ?? this.child.signalCode)}) before answering ${cmd}: ${this.stderr}`));
+        return;
+      }
+      this.#waiting.set(id, { cmd, resolve, reject });
       this.child.send({ id, cmd, ...args });
     });
   }

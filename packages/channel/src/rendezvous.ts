@@ -19,7 +19,12 @@ export function checkVchanPort(port: VchanPort): string {
 
 /** The conventional path: /local/domain/<server>/data/vchan/<client>/<port>. */
 export function defaultVchanPath(server: DomId, client: DomId, port: VchanPort): string {
-  return `/local/domain/${server}/data/vchan/${client}/${checkVchanPort(port)}`;
+  return `${vchanPeerDirectory(server, client)}/${checkVchanPort(port)}`;
+}
+
+/** Where the conventional layout puts the server's channels to one client domain. */
+export function vchanPeerDirectory(server: DomId, client: DomId): string {
+  return `/local/domain/${server}/data/vchan/${client}`;
 }
 
 /**
@@ -95,6 +100,34 @@ export async function publishRendezvous(
     .catch((err: unknown) => {
       throw XenError.is(err, 'ENOSPC') ? transactionQuotaError(err, path) : err;
     });
+}
+
+/** Server side: take the channel's entry out of xenstore (gone already is fine). */
+export async function withdrawRendezvous(xs: XenStore, path: string): Promise<void> {
+  try {
+    await xs.rm(path);
+  } catch (err) {
+    if (!XenError.is(err, 'ENOENT')) throw err;
+  }
+}
+
+/**
+ * Server side, once its entry is withdrawn: remove the conventional layout's per-peer directory
+ * (vchanPeerDirectory()) if no channel to the same peer has an entry in it. libxenvchan leaves it
+ * behind: one node per peer domain ever served, which a long-running server pays for against its
+ * domain's xenstore node quota (C xenstored: 1,000 by default) when its peers are short-lived
+ * domains, each with a new domid. Read and removed in one transaction: a concurrent publish to
+ * the same peer makes the commit conflict (EAGAIN) and the retry sees its entry. Best effort: a
+ * failure (the directory is gone, no access, quota) is not the close's failure.
+ */
+export async function tidyPeerDirectory(xs: XenStore, peerDirectory: string): Promise<void> {
+  await slotsFor(transactionSlots, xs, MAX_OWN_TRANSACTIONS)
+    .run(() =>
+      xs.transaction(async (tx) => {
+        if ((await xs.directory(peerDirectory, tx)).length === 0) await xs.rm(peerDirectory, tx);
+      }),
+    )
+    .catch(() => undefined);
 }
 
 /** Strict decimal u32 > 0 (the server is untrusted; libxenvchan treats 0 as failure). */

@@ -137,6 +137,7 @@ export class VchanClient extends VchanEndpoint {
           ...rings,
           spinMicros: options.spinMicros,
           xenstorePath: undefined,
+          xenstorePeerDirectory: undefined,
         },
         path,
       );

@@ -26,7 +26,6 @@ import {
   type ForeignMapping,
   type GrantedPages,
   type XenBackend,
-  XenError,
 } from '@xenipc/core';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
 import {
@@ -42,6 +41,7 @@ import {
 } from './control-page.js';
 import { onDomainReleased, peerHomeState } from './domain-death-watch.js';
 import { registerEndpointHandle, type EndpointHandle } from './endpoint-handle.js';
+import { tidyPeerDirectory, withdrawRendezvous } from './rendezvous.js';
 import type { Notifier } from './notifier.js';
 import type { RingConsumer, RingProducer } from './ring.js';
 
@@ -82,6 +82,8 @@ export interface EndpointParts {
   spinMicros: number | undefined;
   /** Server: the xenstore directory to remove on close. */
   xenstorePath: string | undefined;
+  /** Server on the conventional path: the per-peer directory to remove with it when empty. */
+  xenstorePeerDirectory: string | undefined;
 }
 
 interface ReadWaiter {
@@ -471,10 +473,8 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private withdrawRendezvous(): Promise<void> {
     const path = this.parts.xenstorePath;
     if (path === undefined) return RESOLVED;
-    this.withdrawing ??= this.backend.xenstore.rm(path).catch((err: unknown) => {
-      // Gone already (our domain's home was removed, or someone tidied up) is fine.
-      if (!XenError.is(err, 'ENOENT')) throw err;
-    });
+    // Gone already (our domain's home was removed, or someone tidied up) is fine.
+    this.withdrawing ??= withdrawRendezvous(this.backend.xenstore, path);
     return this.withdrawing;
   }
 
@@ -514,6 +514,9 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     await this.domainWatchStarting;
     if (this.stopDomainWatch !== undefined) await this.stopDomainWatch();
     await this.withdrawRendezvous().catch((err: unknown) => errors.push(err));
+    // At release, not at withdrawal: nothing of ours is in flight on xenstore while the channel is in use.
+    const peerDirectory = parts.xenstorePeerDirectory;
+    if (peerDirectory !== undefined && this.endReason !== 'host-gone') await tidyPeerDirectory(this.backend.xenstore, peerDirectory);
     if (errors.length > 0) throw errors[0];
   }
 }

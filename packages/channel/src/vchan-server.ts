@@ -35,7 +35,7 @@ import { endRings } from './end-rings.js';
 import { checkBackend, checkEndpointOptions } from './endpoint-options.js';
 import { VchanAcceptLoop } from './vchan-accept-loop.js';
 import { shareAllOrNothing } from './server-grants.js';
-import { checkLibxenvchanPath, defaultVchanPath, publishRendezvous, type VchanPort } from './rendezvous.js';
+import { checkLibxenvchanPath, defaultVchanPath, publishRendezvous, tidyPeerDirectory, vchanPeerDirectory, withdrawRendezvous, type VchanPort } from './rendezvous.js';
 import { VchanEndpoint, type EndpointParts, type VchanWaitOptions } from './vchan-endpoint.js';
 
 export interface VchanServerOptions extends VchanWaitOptions {
@@ -107,6 +107,8 @@ export class VchanServer extends VchanEndpoint {
   private static async create(backend: XenBackend, options: VchanServerOptions): Promise<VchanServer> {
     const plan = planRings(options.readSize ?? DEFAULT_RING_SIZE, options.writeSize ?? DEFAULT_RING_SIZE);
     const path = options.path ?? defaultVchanPath(backend.domid, options.peer, options.port);
+    // Only the conventional layout's per-peer directory is ours to tidy; a caller's path is theirs.
+    const peerDirectory = options.path === undefined ? vchanPeerDirectory(backend.domid, options.peer) : undefined;
     checkLibxenvchanPath(path, options.libxenvchanPeer);
     const undo = new CleanupStack();
     try {
@@ -149,7 +151,12 @@ export class VchanServer extends VchanEndpoint {
       const rings = endRings('server', views, leftData, rightData, evtchn);
 
       await publishRendezvous(backend.xenstore, backend.domid, path, options.peer, control.refs[0] ?? 0, evtchn.localPort);
-      undo.push(() => void backend.xenstore.rm(path).catch(() => undefined));
+      undo.push(
+        () =>
+          void withdrawRendezvous(backend.xenstore, path)
+            .then(() => (peerDirectory === undefined ? undefined : tidyPeerDirectory(backend.xenstore, peerDirectory)))
+            .catch(() => undefined),
+      );
 
       return new VchanServer(
         {
@@ -163,6 +170,7 @@ export class VchanServer extends VchanEndpoint {
           ...rings,
           spinMicros: options.spinMicros,
           xenstorePath: path,
+          xenstorePeerDirectory: peerDirectory,
         },
         path,
         control.refs[0] ?? 0,

@@ -121,6 +121,11 @@ export class EventLinks {
     return route;
   }
 
+  /** Peer domains with a direct link (a connected socket and their mapped pending page). */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
   /** The peer domain is gone: drop its link and pending page. */
   forget(domid: DomId): void {
     const peer = this.#peers.get(domid);

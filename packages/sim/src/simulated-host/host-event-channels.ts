@@ -71,6 +71,18 @@ export class HostEventChannels {
     return remote;
   }
 
+  /** Domains this table keeps per-domain state for (a port table, a port cursor). */
+  domainsWithState(): Set<DomId> {
+    return new Set([...this.#ports.keys(), ...this.#cursor.keys()]);
+  }
+
+  /** The domain is gone and has no port left: drop its table and cursor. */
+  forgetDomain(domid: DomId): void {
+    if (this.count(domid) > 0) return;
+    this.#ports.delete(domid);
+    this.#cursor.delete(domid);
+  }
+
   count(domid: DomId): number {
     return this.#ports.get(domid)?.size ?? 0;
   }

@@ -154,6 +154,18 @@ export class HostGrantTable {
     return count;
   }
 
+  /** Domains this table keeps per-domain state for (a ref table, a ref cursor). */
+  domainsWithState(): Set<DomId> {
+    return new Set([...this.#refs.keys(), ...this.#nextRef.keys()]);
+  }
+
+  /** The domain is gone and shares nothing any more: drop its ref table and cursor (a new domain starts afresh, as on Xen). */
+  forgetDomain(domid: DomId): void {
+    if ((this.#refs.get(domid)?.size ?? 0) > 0) return;
+    this.#refs.delete(domid);
+    this.#nextRef.delete(domid);
+  }
+
   get fileCount(): number {
     return this.#shares.size;
   }

@@ -54,12 +54,34 @@ export interface SimLedgerDomain {
   watches: number;
   /** Open xenstore transactions. */
   transactions: number;
+  /** Open xenstore connections (the backend's own plus each connectXenStore()). */
+  xenstoreConnections: number;
+  /** xenstore nodes at and below the domain's home /local/domain/<domid>, the home included
+   * (a fresh domain has 4: the home, domid, name, data). */
+  xenstoreNodes: number;
 }
 
 export interface SimLedger {
   /** The process serving the host (the auto-started daemon, or whoever called startSimulatedHost). */
   hostPid: number;
   domains: SimLedgerDomain[];
-  /** Sums over all domains, plus memfds the host still holds for grants. */
-  totals: { grants: number; mappings: number; ports: number; watches: number; transactions: number; grantFiles: number };
+  /**
+   * Sums over all domains, plus what the host holds itself: `grantFiles`, the memfds it still
+   * holds for grants (a dead domain's pages live on while a peer maps them), and `xenstoreNodes`,
+   * every node of the store, "/" included (3 with no domain: "/", "/local", "/local/domain"),
+   * so nodes left outside any domain's home count too.
+   */
+  totals: {
+    grants: number;
+    mappings: number;
+    ports: number;
+    watches: number;
+    transactions: number;
+    xenstoreConnections: number;
+    grantFiles: number;
+    xenstoreNodes: number;
+    /** Gone domains the host still keeps per-domain records for (grant-ref and port tables,
+     * toolstack nodes): 0 unless the host leaks. */
+    staleDomains: number;
+  };
 }

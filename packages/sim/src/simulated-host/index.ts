@@ -2,7 +2,7 @@
 export { startSimulatedHost, type SimulatedHost, type StartSimulatedHostOptions } from './simulated-host.js';
 export { joinSimulatedHost, type JoinSimulatedHostOptions } from './join-simulated-host.js';
 export { getSimLedger } from './sim-ledger.js';
-export { SimBackend } from './sim-backend.js';
+export { SimBackend, type SimDomainResources } from './sim-backend.js';
 export { SimEventChannel } from './sim-event-channel.js';
 export { SimGrantedPages, SimForeignMapping } from './sim-grants.js';
 export { SIM_DIR_ENV, defaultSimDir, hostSocketPath } from './sim-dir.js';

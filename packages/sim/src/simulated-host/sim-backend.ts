@@ -7,14 +7,29 @@ import {
   PAGE_SIZE,
   type XenBackend,
   type XenStoreClient,
+  XenError,
 } from '@xenipc/core';
 import { checkDomid, checkGrantRefs, checkPageCount, checkPort } from '@xenipc/core/backend-kit';
 import type { EventLinks } from './event-links.js';
 import type { HostConnection } from './host-connection.js';
-import type { BindReply, HostPush, MapReply, PeerEndpoint, ShareReply, StatusReply } from './host-protocol.js';
+import type { BindReply, HostPush, MapReply, PeerEndpoint, ShareReply, SimLedger, SimLedgerDomain, StatusReply } from './host-protocol.js';
 import { mapSharedFile, mapSharedPages } from './shared-file-mapping.js';
 import { SimEventChannel, type SimChannelHost } from './sim-event-channel.js';
 import { SimForeignMapping, SimGrantedPages, type SimRegion, type SimRegionHost } from './sim-grants.js';
+
+/** What one simulated domain holds, as the host and its own process see it (for leak checks). */
+export interface SimDomainResources {
+  /** The host's ledger line for this domain. */
+  host: SimLedgerDomain;
+  /** Granted pages and foreign mappings this process has not closed. */
+  regions: number;
+  /** Event channels this process has bound and not yet unbound. */
+  channels: number;
+  /** Events kept for ports whose bind had not completed when they arrived (see onEvent). */
+  earlyEvents: number;
+  /** Peer domains this process has a direct event link to (one socket and one mapped page each). */
+  peerLinks: number;
+}
 
 export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   readonly domid: DomId;
@@ -23,8 +38,13 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
   readonly #links: EventLinks;
   readonly #channels = new Map<EvtchnPort, SimEventChannel>();
   readonly #regions = new Set<SimRegion>();
-  /** Events that arrived for ports we had not finished binding: port -> sending domain. */
+  /**
+   * Events that arrived, while a bind of ours was in flight, for a port we do not have (yet):
+   * port -> sending domain. Emptied when no bind is in flight any more.
+   */
   readonly #early = new Map<EvtchnPort, DomId>();
+  /** Bind requests sent and not yet answered. */
+  #bindsInFlight = 0;
   #closed = false;
 
   readonly #openXenStore: () => Promise<XenStoreClient>;
@@ -48,8 +68,11 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
     const channel = this.#channels.get(port);
     if (channel === undefined) {
       // A peer that has just bound to our port may notify us directly before the host's reply
-      // to our own bind has arrived (two different sockets): keep it for #addChannel.
-      if (from !== -1) this.#early.set(port, from);
+      // to our own bind has arrived (two different sockets): keep it for #addChannel. Without a
+      // bind in flight it is a late event for a port we closed (the peer had not yet heard that
+      // it was unbound): dropped, as Xen drops events to a closed port. Kept, such events would
+      // pile up, one per closed port, up to PORTS_PER_DOMAIN.
+      if (from !== -1 && this.#bindsInFlight > 0) this.#early.set(port, from);
       return;
     }
     // from === -1: relayed by the host, which already checked who may send on this port.
@@ -100,15 +123,25 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
 
   async bindUnbound(peer: DomId): Promise<SimEventChannel> {
     checkDomid(peer, 'IOCTL_EVTCHN_BIND_UNBOUND_PORT');
-    const reply = await this.#host.request<BindReply>('bind-unbound', { peer });
-    return this.#addChannel(reply.port, peer, undefined);
+    return this.#bind('bind-unbound', peer, {});
   }
 
   async bindInterdomain(peer: DomId, remotePort: EvtchnPort): Promise<SimEventChannel> {
     checkDomid(peer, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
     checkPort(remotePort, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
-    const reply = await this.#host.request<BindReply>('bind-interdomain', { peer, remotePort });
-    return this.#addChannel(reply.port, peer, reply.remote);
+    return this.#bind('bind-interdomain', peer, { remotePort });
+  }
+
+  /**
+   * This domain's resources, counted by the host and by this process. The host answers after it
+   * has handled every earlier request of this domain (one ordered connection), so closes that
+   * were sent without waiting (unshare, unmap, unbind) are already counted: no polling needed.
+   */
+  async resources(): Promise<SimDomainResources> {
+    const { ledger } = await this.#host.request<{ ledger: SimLedger }>('ledger');
+    const host = ledger.domains.find((d) => d.domid === this.domid);
+    if (host === undefined) throw new XenError({ code: 'ENOENT', syscall: 'ledger', message: `the simulated host does not know domain ${this.domid}` });
+    return { host, regions: this.#regions.size, channels: this.#channels.size, earlyEvents: this.#early.size, peerLinks: this.#links.peerCount };
   }
 
   async close(): Promise<void> {
@@ -151,6 +184,17 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
     this.#regions.delete(region);
     if (region instanceof SimGrantedPages) this.#host.send('unshare', { shareId: region.hostId });
     else this.#host.send('unmap', { mapId: region.hostId });
+  }
+
+  /** Bind through the host; early events are kept while a bind is in flight (see onEvent). */
+  async #bind(op: 'bind-unbound' | 'bind-interdomain', peer: DomId, args: Record<string, unknown>): Promise<SimEventChannel> {
+    this.#bindsInFlight++;
+    try {
+      const reply = await this.#host.request<BindReply>(op, { peer, ...args });
+      return this.#addChannel(reply.port, peer, reply.remote); // takes its early event, if any
+    } finally {
+      if (--this.#bindsInFlight === 0) this.#early.clear();
+    }
   }
 
   #addChannel(port: EvtchnPort, peer: DomId, remote: PeerEndpoint | undefined): SimEventChannel {

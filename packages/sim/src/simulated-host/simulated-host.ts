@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type DomId, memfdCreate, PAGE_SIZE, XenError } from '@xenipc/core';
+import { type DomId, domainPath, memfdCreate, PAGE_SIZE, XenError } from '@xenipc/core';
 import {
   checkDomid,
   checkGrantRefs,
@@ -122,13 +122,34 @@ class Host implements SimulatedHost {
       ports: this.#ports.count(d.domid),
       watches: this.#xenstore.watchCount(d.domid),
       transactions: this.#xenstore.transactionCount(d.domid),
+      xenstoreConnections: this.#xenstore.connectionCount(d.domid),
+      xenstoreNodes: this.#xenstore.tree.countNodes(domainPath(d.domid)),
     }));
-    const sum = (key: 'grants' | 'mappings' | 'ports' | 'watches' | 'transactions'): number => domains.reduce((total, d) => total + d[key], 0);
+    const sum = (key: 'grants' | 'mappings' | 'ports' | 'watches' | 'transactions' | 'xenstoreConnections'): number =>
+      domains.reduce((total, d) => total + d[key], 0);
     return {
       hostPid: process.pid,
       domains,
-      totals: { grants: sum('grants'), mappings: sum('mappings'), ports: sum('ports'), watches: sum('watches'), transactions: sum('transactions'), grantFiles: this.#grants.fileCount },
+      totals: {
+        grants: sum('grants'),
+        mappings: sum('mappings'),
+        ports: sum('ports'),
+        watches: sum('watches'),
+        transactions: sum('transactions'),
+        xenstoreConnections: sum('xenstoreConnections'),
+        grantFiles: this.#grants.fileCount,
+        xenstoreNodes: this.#xenstore.tree.countNodes('/'),
+        staleDomains: this.#staleDomains(),
+      },
     };
+  }
+
+  /** Gone domains the host still keeps per-domain records for (grant-ref and port tables, toolstack nodes). */
+  #staleDomains(): number {
+    const kept = new Set([...this.#grants.domainsWithState(), ...this.#ports.domainsWithState(), ...this.#xenstore.introducedDomains()]);
+    let stale = 0;
+    for (const domid of kept) if (!this.#domains.has(domid)) stale++;
+    return stale;
   }
 
   async close(): Promise<void> {
@@ -409,6 +430,8 @@ class Host implements SimulatedHost {
       const orphan = this.#ports.unbind(me, port.port);
       if (orphan !== undefined) this.#push(orphan.domid, { push: 'disconnected', port: orphan.port });
     }
+    this.#grants.forgetDomain(me);
+    this.#ports.forgetDomain(me);
     this.#domains.delete(me);
     closeSync(domain.pendingFd);
     this.#xenstore.releaseDomain(me);

@@ -145,6 +145,7 @@ export class XenStoreServer {
   /** Domain destroy: its subtree goes (watchers are told) and @releaseDomain fires. */
   releaseDomain(domid: DomId): void {
     const home = domainPath(domid);
+    for (const path of [...this.#installed]) if (isAtOrBelow(path, home)) this.#installed.delete(path);
     const removed = this.tree.rm({ domid: 0, privileged: true }, home);
     if (removed !== undefined) this.fireWatches(home, removed);
     for (const connection of this.#connections) {
@@ -158,10 +159,27 @@ export class XenStoreServer {
     this.#fireSpecial('@releaseDomain');
   }
 
+  /** Domains whose toolstack nodes this server still remembers (introduced and not released). */
+  introducedDomains(): Set<DomId> {
+    const domids = new Set<DomId>();
+    for (const path of this.#installed) {
+      const match = /^\/local\/domain\/(\d+)$/.exec(path);
+      if (match !== null) domids.add(Number(match[1]));
+    }
+    return domids;
+  }
+
   /** Watches registered by connections of `domid` (for the leak ledger). */
   watchCount(domid: DomId): number {
     let count = 0;
     for (const connection of this.#connections) if (connection.caller.domid === domid) count += connection.watches.length;
+    return count;
+  }
+
+  /** Open xs_wire connections of `domid` (for the leak ledger). */
+  connectionCount(domid: DomId): number {
+    let count = 0;
+    for (const connection of this.#connections) if (connection.caller.domid === domid) count++;
     return count;
   }
 

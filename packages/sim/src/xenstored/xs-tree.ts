@@ -84,6 +84,21 @@ export class XsTree {
     return node;
   }
 
+  /** Nodes at and below `path` (0 if it does not exist): for leak ledgers. */
+  countNodes(path: string): number {
+    let node: XsNode | undefined = this.#root;
+    for (const name of pathComponents(path)) {
+      node = node.children.get(name);
+      if (node === undefined) return 0;
+    }
+    const count = (n: XsNode): number => {
+      let total = 1;
+      for (const child of n.children.values()) total += count(child);
+      return total;
+    };
+    return count(node);
+  }
+
   /** Generation of the node at `path`, -1 if absent. */
   generationOf(path: string): number {
     let node: XsNode | undefined = this.#root;

@@ -55,7 +55,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(joined.splice(0).map((d) => d.close()));
-  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, grantFiles: 0 } });
+  expect(host.ledger()).toEqual({ hostPid: process.pid, domains: [], totals: { grants: 0, mappings: 0, ports: 0, watches: 0, transactions: 0, xenstoreConnections: 0, grantFiles: 0, xenstoreNodes: 3, staleDomains: 0 } });
 });
 
 afterAll(async () => {
@@ -150,14 +150,17 @@ describe('simulated host: event channels', () => {
   it('an event that arrives before our own bind has completed is not lost (direct link vs host reply race)', async () => {
     const [a, b] = await domains(2);
     // Ports are handed out from 1 in a fresh domain: pretend A's frame for B's port 1 overtook
-    // the host's reply to B's bind (they travel on different sockets).
+    // the host's reply to B's bind (they travel on different sockets), i.e. came while the bind
+    // was in flight.
+    const binding = b.bindUnbound(a.domid);
     b.onEvent(a.domid, 1);
-    const early = await b.bindUnbound(a.domid);
+    const early = await binding;
     expect(early.localPort).toBe(1);
     await nextEvent(early);
     // Only from the domain the port is for: a frame from anyone else is ignored.
+    const bindingOther = b.bindUnbound(a.domid);
     b.onEvent(7, 2);
-    const other = await b.bindUnbound(a.domid);
+    const other = await bindingOther;
     expect(other.localPort).toBe(2);
     let spurious = 0;
     other.on('event', () => spurious++);
@@ -168,6 +171,26 @@ describe('simulated host: event channels', () => {
     offer.notify();
     await real;
     expect(spurious).toBe(0);
+  });
+
+  it('a late event for a port we closed is dropped, not kept: closed ports leave nothing behind', async () => {
+    const [a, b] = await domains(2);
+    // A marker channel between the same processes: its event travels after B's earlier frames.
+    const markerOffer = await a.bindUnbound(b.domid);
+    const markerBound = await b.bindInterdomain(a.domid, markerOffer.localPort);
+    for (let i = 0; i < 20; i++) {
+      const aPort = await a.bindUnbound(b.domid);
+      const bPort = await b.bindInterdomain(a.domid, aPort.localPort);
+      // B notifies directly before it hears (through the host) that A closed the port.
+      aPort.close();
+      bPort.notify();
+      bPort.close();
+    }
+    const marker = nextEvent(markerOffer);
+    markerBound.notify();
+    await marker;
+    expect(await a.resources()).toMatchObject({ channels: 1, earlyEvents: 0 });
+    expect(await b.resources()).toMatchObject({ channels: 1, earlyEvents: 0 });
   });
 
   it("no wake-up is lost when the receiver's event queue is full: the overflow goes through the host", async () => {
@@ -222,6 +245,60 @@ describe('simulated host: event channels', () => {
     expect(await failed).toMatchObject({ code: 'ENOTCONN' });
     await a.close();
     rmSync(dir2, { recursive: true });
+  });
+});
+
+describe('simulated host: ledger', () => {
+  it("counts each domain's xenstore connections and the nodes under its home, and every node of the store", async () => {
+    const [a, b] = await domains(2);
+    const line = async (d: SimBackend) => (await getSimLedger(dir)).domains.find((entry) => entry.domid === d.domid);
+    expect(await line(a)).toMatchObject({ xenstoreConnections: 1, xenstoreNodes: 4 }); // home, domid, name, data
+    await a.xenstore.write('data/x/y', '1');
+    expect(await line(a)).toMatchObject({ xenstoreNodes: 6 });
+    expect(await line(b)).toMatchObject({ xenstoreNodes: 4 });
+    // Nodes outside every home (dom0 may write anywhere) count in the totals.
+    const dom0 = await joinSimulatedHost({ dir, autoStart: false, domid: 0 });
+    joined.push(dom0);
+    await dom0.xenstore.write('/tool/x', '1');
+    const extra = await a.connectXenStore();
+    expect(await line(a)).toMatchObject({ xenstoreConnections: 2 });
+    expect((await getSimLedger(dir)).totals).toMatchObject({ xenstoreConnections: 4, xenstoreNodes: 3 + 6 + 4 + 4 + 2 });
+    await dom0.xenstore.rm('/tool');
+    extra.close();
+    await expect.poll(async () => (await line(a))?.xenstoreConnections).toBe(1);
+    await a.xenstore.rm('data/x');
+    expect(await line(a)).toMatchObject({ xenstoreNodes: 4 });
+  });
+
+  it('a domain that leaves leaves no record behind: a new domain with its domid starts afresh, as on Xen', async () => {
+    const [peer] = await domains(1);
+    const first = await joinSimulatedHost({ dir, autoStart: false, domid: 90 });
+    await first.share(peer.domid, 2);
+    await first.bindUnbound(peer.domid);
+    await first.close();
+    expect((await getSimLedger(dir)).totals.staleDomains).toBe(0);
+    const again = await joinSimulatedHost({ dir, autoStart: false, domid: 90 });
+    joined.push(again);
+    // Grant refs start at 8 (Xen reserves 0..7) and ports at 1 in a fresh domain.
+    expect((await again.share(peer.domid, 1)).refs).toEqual([8]);
+    expect((await again.bindUnbound(peer.domid)).localPort).toBe(1);
+  });
+
+  it('resources(): the host has handled every earlier request of the domain when it answers', async () => {
+    const [a, b] = await domains(2);
+    const pages = await a.share(b.domid, 3);
+    const port = await a.bindUnbound(b.domid);
+    expect(await a.resources()).toMatchObject({ host: { domid: a.domid, grants: 3, ports: 1 }, regions: 1, channels: 1, earlyEvents: 0, peerLinks: 0 });
+    const mapping = await b.map(a.domid, pages.refs);
+    const bound = await b.bindInterdomain(a.domid, port.localPort);
+    expect(await b.resources()).toMatchObject({ host: { mappings: 1, ports: 1 }, regions: 1, channels: 1, peerLinks: 1 });
+    // Closing sends unmap/unbind without waiting; resources() is answered after them, no polling.
+    mapping.close();
+    bound.close();
+    expect(await b.resources()).toMatchObject({ host: { mappings: 0, ports: 0 }, regions: 0, channels: 0 });
+    pages.close();
+    port.close();
+    expect(await a.resources()).toMatchObject({ host: { grants: 0, ports: 0 }, regions: 0, channels: 0 });
   });
 });
 
