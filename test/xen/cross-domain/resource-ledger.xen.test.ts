@@ -58,6 +58,7 @@ describe.skipIf(!runningInXen)(`resource ledger: ${N + 1} channels in a row with
       const connectMs: number[] = [];
       const retriesBefore = ledgerStats.enospcRetries;
       const bad: number[] = [];
+      let collected = false;
       const oneChannel = async (i: number): Promise<void> => {
         const port = `${prefix}${i}`;
         const t0 = performance.now();
@@ -96,8 +97,14 @@ describe.skipIf(!runningInXen)(`resource ledger: ${N + 1} channels in a row with
         expect(domainsAfter).toEqual(domainsBefore);
         // Generous: TCG timing on a shared host jitters a lot; a leak that slows connects grows with N.
         expect(last).toBeLessThanOrEqual(3 * Math.max(first, early) + 1000);
+      } catch (err) {
+        // What the domU's end said is the other half of the story.
+        const domU = await agent.call('processResult', { handle: program.handle, timeoutMs: 0 }).catch((e: Error) => ({ error: e.message }));
+        collected = true;
+        console.log(`ledger, dom0 as ${dom0Role}: failed at channel ${connectMs.length + 1}; the domU's program: ${JSON.stringify(domU)}`);
+        throw err;
       } finally {
-        await agent.call('processResult', { handle: program.handle, timeoutMs: 0 });
+        if (!collected) await agent.call('processResult', { handle: program.handle, timeoutMs: 0 });
         await xsRm(goPath).catch(() => undefined);
       }
     }, 3_600_000);
