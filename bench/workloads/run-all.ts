@@ -79,6 +79,11 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
       const cell = streamCell('xenipc', ring, size);
       cells.push(cell);
       steps.push({ family: 'xenipc', cells: cell, label: `xenipc ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, { ringBytes: ring }) });
+      // A claim must fit the ring whole: larger messages can only go through send().
+      if (size + 4 > ring) continue;
+      const claimCell = streamCell('xenipc-claim', ring, size);
+      cells.push(claimCell);
+      steps.push({ family: 'xenipc', cells: claimCell, label: `xenipc claim ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, { ringBytes: ring, claim: true }) });
     }
     for (const transport of ['unix-socket', 'child-ipc'] as const) {
       const cell = streamCell(transport, null, size);

@@ -29,12 +29,13 @@ export async function measureStream(
   context: BenchContext,
   transport: MessageTransport,
   size: number,
-  params: { ringBytes?: number; oneWritePerMessage?: boolean },
+  params: { ringBytes?: number; oneWritePerMessage?: boolean; claim?: boolean },
 ): Promise<StreamRun> {
-  const pair = await openConnection(context, transport, params);
+  const { claim, ...connection } = params;
+  const pair = await openConnection(context, transport, connection);
   try {
-    await timedStream(pair, { size, durationMs: context.options.streamWarmupMs });
-    return await timedStream(pair, { size, durationMs: context.options.streamMs });
+    await timedStream(pair, { size, durationMs: context.options.streamWarmupMs, claim });
+    return await timedStream(pair, { size, durationMs: context.options.streamMs, claim });
   } finally {
     await closeConnection(pair);
   }
