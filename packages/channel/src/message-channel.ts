@@ -307,6 +307,10 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private commitClaim(claim: SendClaim, length: number): void {
     if (this.openClaim !== claim) throw invalidState('this claim is not the channel\'s open claim');
     this.openClaim = undefined;
+    if (this.endReason !== undefined) {
+      endClaim(claim);
+      throw new ChannelClosedError(this.endReason);
+    }
     this.producer.commitFrame(length);
     this.framePut(HEADER_BYTES + length);
   }

@@ -21,7 +21,10 @@ export type SendClaimState = 'open' | 'committed' | 'abandoned' | 'closed';
 
 /** What a claim needs from its channel (MessageChannel implements it; not public). */
 export interface ClaimOwner {
-  /** Frame and publish `length` bytes of the open claim. */
+  /**
+   * Frame and publish `length` bytes of the open claim; if the channel has ended, call
+   * endClaim(claim) and throw ChannelClosedError instead.
+   */
   commitClaim(claim: SendClaim, length: number): void;
   /** Forget the open claim; nothing was written to the ring's indexes. */
   releaseClaim(claim: SendClaim): void;
@@ -80,17 +83,10 @@ export class SendClaim {
       if (this.#state === 'closed') throw new ChannelClosedError(this.#owner.closeReason ?? 'closed');
       throw invalidState(`this claim is already ${this.#state}`);
     }
-    const n = checkInteger('length', length, 0, this.length);
-    const reason = this.#owner.closeReason;
-    if (reason !== undefined) {
-      this.#state = 'closed';
-      this.#views = NO_VIEWS;
-      this.#owner.releaseClaim(this);
-      throw new ChannelClosedError(reason);
-    }
+    const n = length === this.length ? length : checkInteger('length', length, 0, this.length);
+    this.#owner.commitClaim(this, n); // throws (and ends this claim) if the channel has ended
     this.#state = 'committed';
     this.#views = NO_VIEWS;
-    this.#owner.commitClaim(this, n);
   }
 
   /** Give the space back; nothing is sent. A no-op once committed, abandoned or closed (so it can sit in a `finally`). */
