@@ -26,6 +26,11 @@
  * publishing each quarter. Big frames are copied out exactly up to their end, so the private
  * buffer never moves a partial frame (as xenipc's FrameBuffer.wanted()).
  *
+ * Waiting: both sides spin (pause between checks); a wait that lasts over 20 us yields the CPU
+ * between checks (sched_yield), as xenipc's adaptive spin falls back to sleeping: on a machine
+ * with other load a pure spinner can hold the CPU its peer needs. On a quiet machine the waits
+ * are far shorter and this never triggers.
+ *
  * Usage: c-ring <message size> <ring bytes> <warm-up ms> <window ms> <publish bytes>
  * Prints {"messages":N,"seconds":S} for the timed window (first copy in -> last frame checked).
  */
@@ -35,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +64,9 @@
 #define OFF_READER_ERROR 3264 /* u32: nonzero if the reader rejected something */
 #define END_OF_STREAM 0xffffffffu
 #define STALL_LIMIT_NS 10000000000ull
+/* A wait longer than this yields the CPU between checks (sched_yield): on a machine with other
+ * load, a waiter that only spins can hold the CPU its peer needs to make progress. */
+#define YIELD_AFTER_NS 20000ull
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CPU_RELAX() __builtin_ia32_pause()
@@ -108,7 +117,8 @@ static void w_publish(void) {
  * is insane), spinning until at least `need` bytes are free. */
 static void w_wait_space(uint32_t need) {
   if (w_unpublished > 0) w_publish();
-  uint64_t give_up = 0;
+  uint64_t give_up = 0, yield_at = 0;
+  int yielding = 0;
   for (unsigned spins = 0;; spins++) {
     uint32_t cons = __atomic_load_n(word(OFF_LEFT_CONS), __ATOMIC_ACQUIRE);
     uint32_t fill = w_prod - cons;
@@ -116,12 +126,16 @@ static void w_wait_space(uint32_t need) {
     w_free = ring_size - fill;
     if (w_free >= need) return;
     if (__atomic_load_n(word(OFF_READER_ERROR), __ATOMIC_RELAXED) != 0) exit(3);
-    if ((spins & 1023) == 1023) {
+    if ((spins & 255) == 255) {
       uint64_t t = now_ns();
-      if (give_up == 0) give_up = t + STALL_LIMIT_NS;
-      else if (t > give_up) die("the reader freed no space for 10 s");
+      if (give_up == 0) {
+        give_up = t + STALL_LIMIT_NS;
+        yield_at = t + YIELD_AFTER_NS;
+      } else if (t > give_up) die("the reader freed no space for 10 s");
+      else if (t > yield_at) yielding = 1;
     }
-    CPU_RELAX();
+    if (yielding) sched_yield();
+    else CPU_RELAX();
   }
 }
 
@@ -188,7 +202,7 @@ static void w_window(uint8_t *frame, uint32_t size, uint64_t ms, unsigned window
   while (__atomic_load_n(word(OFF_WINDOW_DONE), __ATOMIC_ACQUIRE) != window_index) {
     if (__atomic_load_n(word(OFF_READER_ERROR), __ATOMIC_RELAXED) != 0) exit(3);
     if (now_ns() > give_up) die("the reader did not finish the window in 10 s");
-    CPU_RELAX();
+    sched_yield();
   }
   uint32_t got = __atomic_load_n(word(OFF_WINDOW_COUNT), __ATOMIC_RELAXED);
   if (got != (uint32_t)sent) die("the reader counted a different number of frames");
@@ -213,20 +227,29 @@ static void reader(uint32_t size, unsigned windows) {
   if (buf == NULL) r_fail("out of memory");
   uint32_t cons = __atomic_load_n(word(OFF_LEFT_CONS), __ATOMIC_RELAXED);
   uint32_t start = 0, end = 0, expected = 0;
-  unsigned done = 0;
-  uint64_t give_up = 0;
+  unsigned done = 0, idle_spins = 0;
+  uint64_t give_up = 0, yield_at = 0;
+  int yielding = 0;
   while (done < windows) {
     uint32_t prod = __atomic_load_n(word(OFF_LEFT_PROD), __ATOMIC_ACQUIRE); /* loaded once */
     uint32_t avail = prod - cons;
     if (avail > ring_size) r_fail("insane producer index");
     if (avail == 0) {
-      uint64_t t = now_ns();
-      if (give_up == 0) give_up = t + STALL_LIMIT_NS;
-      else if (t > give_up) r_fail("no data for 10 s");
-      CPU_RELAX();
+      if ((++idle_spins & 255) == 0) {
+        uint64_t t = now_ns();
+        if (give_up == 0) {
+          give_up = t + STALL_LIMIT_NS;
+          yield_at = t + YIELD_AFTER_NS;
+        } else if (t > give_up) r_fail("no data for 10 s");
+        else if (t > yield_at) yielding = 1;
+      }
+      if (yielding) sched_yield();
+      else CPU_RELAX();
       continue;
     }
     give_up = 0;
+    idle_spins = 0;
+    yielding = 0;
     if (start == end) start = end = 0;
     /* How much to take: everything that fits, but a big incomplete frame only up to its end. */
     uint32_t want;
