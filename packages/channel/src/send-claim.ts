@@ -8,7 +8,8 @@
  * - valid only while the claim is open: after commit(), abandon() or the channel's end the
  *   same bytes belong to the peer or to later messages, so writing through a kept view garbles
  *   what the peer receives (the `views` getter itself throws then; views taken before cannot be
- *   revoked: a mapped ring cannot be detached piecewise, so do not keep them);
+ *   revoked after commit: a mapped ring cannot be detached piecewise, so do not keep them; once
+ *   the channel has closed and released the ring they are detached, length 0);
  * - write-only in spirit: the peer can rewrite them before commit, so do not read back anything
  *   you rely on (your own message is all it can spoil).
  * At most one claim is open per channel; while it is, trySend(), send() and another claim throw

@@ -172,8 +172,14 @@ describe('MessageChannel claim/commit', () => {
     expect(got.map((m) => [...m])).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [9]]);
 
     const late = tx.claim(4)!;
+    const kept = late.views[0]!;
+    expect(kept.length).toBe(4);
     await tx.close();
     expect(late.state).toBe('closed');
+    // Once the endpoint let go of the ring, a view kept past the end is detached: writing through it does nothing.
+    expect(kept.length).toBe(0);
+    kept[0] = 1;
+    expect(kept[0]).toBeUndefined();
     expect(() => late.views).toThrow(invalidState);
     expect(() => late.commit()).toThrow(ChannelClosedError);
     late.abandon(); // harmless
