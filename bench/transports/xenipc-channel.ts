@@ -156,10 +156,12 @@ export class XenipcEndpoint implements MessageEndpoint {
         writeSequence(first, 0, sequence);
         first.fill(FILL_BYTE, SEQUENCE_BYTES);
       } else {
-        // Wrapped: the sequence number may straddle the two views.
+        // Wrapped: the sequence number may straddle the two views; the rest is filled per view.
         let i = 0;
         for (const view of views) {
-          for (let j = 0; j < view.length; j++, i++) view[j] = i < SEQUENCE_BYTES ? (sequence >>> (8 * i)) & 0xff : FILL_BYTE;
+          let j = 0;
+          for (; j < view.length && i < SEQUENCE_BYTES; j++, i++) view[j] = (sequence >>> (8 * i)) & 0xff;
+          view.fill(FILL_BYTE, j);
         }
       }
       claim.commit();
