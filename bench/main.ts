@@ -16,6 +16,7 @@ import { renderThroughputSvg } from './report/svg-chart.js';
 import { buildTables, renderConsole } from './report/tables.js';
 import { evaluateTargets } from './report/targets.js';
 import type { BenchReport } from './results-model.js';
+import { buildCRing } from './transports/c-ring.js';
 import { usePrivateAddonCopy } from './transports/private-addon-copy.js';
 import { startSimulatedHostForBench, type BenchHost } from './transports/simulated-host.js';
 import type { BenchContext } from './workloads/bench-context.js';
@@ -52,8 +53,13 @@ async function main(): Promise<void> {
     domids: undefined,
     xenipcUnavailable: undefined,
     nextName: () => `${process.pid}-${++connectionCount}`,
+    cRing: buildCRing(simDir),
     notes: [],
   };
+  if ('unavailable' in context.cRing) {
+    context.notes.push(`C ring baseline not measured: ${context.cRing.unavailable}.`);
+    process.stderr.write(`${context.cRing.unavailable}\n`);
+  }
   try {
     await usePrivateAddonCopy(simDir);
     host = await startSimulatedHostForBench(simDir);

@@ -5,9 +5,12 @@ import type { Placement } from './control/cpu-placement.js';
  * 'unix-socket-unbatched': one write() per message, the naive use, shown for reference.
  * 'memcpy': one copy per message in one thread; 'two-copy': copy in and copy out through a shared
  * ring between two spinning threads, no framing or events (the ceiling for a ring whose reader
- * must copy out before parsing).
+ * must copy out before parsing). 'c-ring': libxenvchan's io.c algorithm in C between two processes
+ * over the vchan layout, publishing like xenipc (transports/c-ring.ts); 'c-ring-per-message': the
+ * same with every frame published (one libxenvchan_write() per message). 'xenipc-claim': xenipc
+ * with the message built in the ring (MessageChannel claim/commit) instead of send().
  */
-export type StreamTransport = 'xenipc' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy' | 'two-copy';
+export type StreamTransport = 'xenipc' | 'xenipc-claim' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy' | 'two-copy' | 'c-ring' | 'c-ring-per-message';
 
 export interface StreamRun {
   messages: number;

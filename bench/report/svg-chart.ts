@@ -27,9 +27,12 @@ function seriesOf(cells: readonly StreamCell[]): Series[] {
       cell.transport === 'unix-socket' ? 'Unix socket'
       : cell.transport === 'unix-socket-unbatched' ? 'Unix socket, 1 write/msg'
       : cell.transport === 'child-ipc' ? 'child_process IPC'
-      : cell.transport === 'two-copy' ? `2-copy${ring}`
+      : cell.transport === 'two-copy' ? `2-copy JS${ring}`
+      : cell.transport === 'c-ring' ? `C ring${ring}`
+      : cell.transport === 'c-ring-per-message' ? `C ring 1 pub/msg${ring}`
+      : cell.transport === 'xenipc-claim' ? `xenipc claim${ring}`
       : `${cell.transport}${ring}`;
-    const dash = cell.transport === 'memcpy' ? DASH.memcpy : cell.transport === 'two-copy' ? DASH.twoCopy : DASH.none;
+    const dash = cell.transport === 'memcpy' ? DASH.memcpy : cell.transport === 'two-copy' || cell.transport.startsWith('c-ring') ? DASH.twoCopy : DASH.none;
     const series = byName.get(name) ?? { name, dash, points: [] };
     series.points.push({ size: cell.size, mbPerSec: cell.medianMbPerSec });
     byName.set(name, series);

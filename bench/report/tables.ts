@@ -41,33 +41,41 @@ export function buildTables(report: BenchReport): Table[] {
   const rings = [...new Set(report.stream.filter((c) => c.transport === 'xenipc').map((c) => c.ringBytes as number))].sort((a, b) => a - b);
 
   if (sizes.length > 0) {
+    const has = (transport: string): boolean => report.stream.some((c) => c.transport === transport);
+    const ringColumns = (transport: string, label: string): { header: string; cell: (size: number) => string }[] =>
+      has(transport) ? rings.map((r) => ({ header: `${label} ${formatBytes(r)}`, cell: (size: number) => throughput(streamCell(report, transport, size, r)) })) : [];
+    const columns = [
+      ...rings.map((r) => ({ header: `xenipc ${formatBytes(r)} ring`, cell: (size: number) => throughput(streamCell(report, 'xenipc', size, r)) })),
+      ...ringColumns('xenipc-claim', 'xenipc claim/commit'),
+      ...ringColumns('c-ring', 'C ring'),
+      ...ringColumns('c-ring-per-message', 'C ring, 1 publish/msg'),
+      { header: 'Unix socket (batched)', cell: (size: number) => throughput(streamCell(report, 'unix-socket', size, null)) },
+      { header: 'child_process IPC', cell: (size: number) => throughput(streamCell(report, 'child-ipc', size, null)) },
+      { header: 'Unix socket, 1 write/msg', cell: (size: number) => throughput(streamCell(report, 'unix-socket-unbatched', size, null)) },
+      ...ringColumns('memcpy', 'memcpy'),
+      ...ringColumns('two-copy', '2-copy JS ring'),
+    ];
     tables.push({
       title: 'One-way stream throughput (median of runs; MB = 10^6 payload bytes)',
-      header: ['size', ...rings.map((r) => `xenipc ${formatBytes(r)} ring`), 'Unix socket (batched)', 'child_process IPC', 'Unix socket, 1 write/msg', ...rings.map((r) => `memcpy ${formatBytes(r)}`), ...rings.map((r) => `2-copy ring ${formatBytes(r)}`)],
-      rows: sizes.map((size) => [
-        formatBytes(size),
-        ...rings.map((r) => throughput(streamCell(report, 'xenipc', size, r))),
-        throughput(streamCell(report, 'unix-socket', size, null)),
-        throughput(streamCell(report, 'child-ipc', size, null)),
-        throughput(streamCell(report, 'unix-socket-unbatched', size, null)),
-        ...rings.map((r) => throughput(streamCell(report, 'memcpy', size, r))),
-        ...rings.map((r) => throughput(streamCell(report, 'two-copy', size, r))),
-      ]),
+      header: ['size', ...columns.map((c) => c.header)],
+      rows: sizes.map((size) => [formatBytes(size), ...columns.map((c) => c.cell(size))]),
     });
     const ratio = (a: StreamCell | undefined, b: StreamCell | undefined): string => formatRatio((a?.medianMbPerSec ?? NaN) / (b?.medianMbPerSec ?? NaN));
     tables.push({
-      title: 'Stream throughput ratios (xenipc median / baseline median)',
-      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: vs socket`, 'vs child IPC', 'vs socket 1 write/msg', 'of memcpy', 'of 2-copy ceiling'])],
+      title: 'Stream throughput ratios (xenipc median / baseline median; the C ring is the anchor)',
+      header: ['size', ...rings.flatMap((r) => [`${formatBytes(r)} ring: send() of C ring`, 'claim/commit of C ring', 'send() of 2-copy JS ring', 'of memcpy', 'vs socket', 'vs socket 1 write/msg'])],
       rows: sizes.map((size) => [
         formatBytes(size),
         ...rings.flatMap((r) => {
           const xen = streamCell(report, 'xenipc', size, r);
+          const cRing = streamCell(report, 'c-ring', size, r);
           return [
-            ratio(xen, streamCell(report, 'unix-socket', size, null)),
-            ratio(xen, streamCell(report, 'child-ipc', size, null)),
-            ratio(xen, streamCell(report, 'unix-socket-unbatched', size, null)),
-            ratio(xen, streamCell(report, 'memcpy', size, r)),
+            ratio(xen, cRing),
+            ratio(streamCell(report, 'xenipc-claim', size, r), cRing),
             ratio(xen, streamCell(report, 'two-copy', size, r)),
+            ratio(xen, streamCell(report, 'memcpy', size, r)),
+            ratio(xen, streamCell(report, 'unix-socket', size, null)),
+            ratio(xen, streamCell(report, 'unix-socket-unbatched', size, null)),
           ];
         }),
       ]),

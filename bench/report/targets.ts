@@ -26,27 +26,42 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
     report.stream.find((c) => c.transport === transport && c.size === size && c.ringBytes === ring);
   const rings = [...new Set(report.stream.filter((c) => c.transport === 'xenipc').map((c) => c.ringBytes as number))];
 
+  // The anchor is C: libxenvchan's io.c algorithm between two processes (the C ring, same run).
+  // The Unix socket, memcpy and the JS two-copy ring are shown for reference.
+  const mbRatio = (a: { medianMbPerSec: number } | undefined, b: { medianMbPerSec: number } | undefined): number => (a?.medianMbPerSec ?? NaN) / (b?.medianMbPerSec ?? NaN);
+  const msgRatio = (a: { medianMsgPerSec: number } | undefined, b: { medianMsgPerSec: number } | undefined): number => (a?.medianMsgPerSec ?? NaN) / (b?.medianMsgPerSec ?? NaN);
+  const showMb = (a: { medianMbPerSec: number } | undefined, b: { medianMbPerSec: number } | undefined) => (v: number): string =>
+    `${formatRatio(v)} (${formatMbPerSec(a?.medianMbPerSec ?? NaN)} vs ${formatMbPerSec(b?.medianMbPerSec ?? NaN)} MB/s)`;
+  const showMsg = (a: { medianMsgPerSec: number } | undefined, b: { medianMsgPerSec: number } | undefined) => (v: number): string =>
+    `${formatRatio(v)} (${formatRate(a?.medianMsgPerSec ?? NaN)} vs ${formatRate(b?.medianMsgPerSec ?? NaN)} msg/s)`;
   for (const ring of rings) {
+    const r = formatBytes(ring);
+    // The issue's throughput targets are for the 1 MiB ring; the 64 KiB ring (every 64 KiB message
+    // needs at least two hand-offs) is shown for reference.
+    const gate = ring === 1048576;
+    const row = (name: string, wanted: string, value: number, ok: (v: number) => boolean, show: (v: number) => string): TargetResult =>
+      gate ? check(name, wanted, value, ok, show) : reference(`  (reference) ${name} [${wanted}]`, value, show);
+    const c64k = stream('c-ring', 65536, ring);
     const xen64k = stream('xenipc', 65536, ring);
-    const sock64k = stream('unix-socket', 65536, null);
-    const mem64k = stream('memcpy', 65536, ring);
+    const claim64k = stream('xenipc-claim', 65536, ring);
     targets.push(
-      check(`64 KiB msgs, ${formatBytes(ring)} ring: MB/s vs Unix socket`, '>= 5x', (xen64k?.medianMbPerSec ?? NaN) / (sock64k?.medianMbPerSec ?? NaN), (v) => v >= 5, formatRatio),
-      check(`64 KiB msgs, ${formatBytes(ring)} ring: MB/s vs memcpy ceiling`, '>= 0.5x', (xen64k?.medianMbPerSec ?? NaN) / (mem64k?.medianMbPerSec ?? NaN), (v) => v >= 0.5, formatRatio),
+      row(`64 KiB msgs, ${r} ring, claim/commit: MB/s vs C ring`, '>= 1.0x', mbRatio(claim64k, c64k), (v) => v >= 1, showMb(claim64k, c64k)),
+      row(`64 KiB msgs, ${r} ring, send(): MB/s vs C ring`, '>= 0.85x', mbRatio(xen64k, c64k), (v) => v >= 0.85, showMb(xen64k, c64k)),
     );
-    // Copy out before parsing makes two copies the minimum: this is what xenipc can at best reach.
     const twoCopy64k = stream('two-copy', 65536, ring);
-    if (twoCopy64k !== undefined) {
-      targets.push(
-        reference(`  (reference) 64 KiB msgs, ${formatBytes(ring)} ring: MB/s vs two-copy ring ceiling`, (xen64k?.medianMbPerSec ?? NaN) / twoCopy64k.medianMbPerSec, (v) => `${formatRatio(v)} (${formatMbPerSec(xen64k?.medianMbPerSec ?? NaN)} vs ${formatMbPerSec(twoCopy64k.medianMbPerSec)} MB/s)`),
-      );
-    }
-    const xen64 = stream('xenipc', 64, ring);
-    const sock64 = stream('unix-socket', 64, null);
-    const naive64 = stream('unix-socket-unbatched', 64, null);
+    if (twoCopy64k !== undefined) targets.push(reference(`  (reference) 64 KiB msgs, ${r} ring, send(): MB/s vs JS two-copy ring`, mbRatio(xen64k, twoCopy64k), showMb(xen64k, twoCopy64k)));
     targets.push(
-      check(`64 B msgs, ${formatBytes(ring)} ring: msg/s vs Unix socket`, '>= 10x', (xen64?.medianMsgPerSec ?? NaN) / (sock64?.medianMsgPerSec ?? NaN), (v) => v >= 10, formatRatio),
-      check(`  (reference) same vs Unix socket, 1 write/msg`, '>= 10x', (xen64?.medianMsgPerSec ?? NaN) / (naive64?.medianMsgPerSec ?? NaN), (v) => v >= 10, formatRatio),
+      reference(`  (reference) 64 KiB msgs, ${r} ring, send(): MB/s vs memcpy`, mbRatio(xen64k, stream('memcpy', 65536, ring)), formatRatio),
+      reference(`  (reference) 64 KiB msgs, ${r} ring, send(): MB/s vs Unix socket`, mbRatio(xen64k, stream('unix-socket', 65536, null)), formatRatio),
+    );
+    const xen64 = stream('xenipc', 64, ring);
+    const c64 = stream('c-ring', 64, ring);
+    const c64each = stream('c-ring-per-message', 64, ring);
+    targets.push(check(`64 B msgs, ${r} ring: msg/s vs C ring, same publish policy`, '>= 0.8x', msgRatio(xen64, c64), (v) => v >= 0.8, showMsg(xen64, c64)));
+    if (c64each !== undefined) targets.push(reference(`  (reference) same vs C ring publishing every message`, msgRatio(xen64, c64each), showMsg(xen64, c64each)));
+    targets.push(
+      reference(`  (reference) same vs Unix socket (batched)`, msgRatio(xen64, stream('unix-socket', 64, null)), formatRatio),
+      reference(`  (reference) same vs Unix socket, 1 write/msg`, msgRatio(xen64, stream('unix-socket-unbatched', 64, null)), formatRatio),
     );
   }
   if (report.pingPong.length === 0 && report.rpc.length === 0 && report.idle.length === 0) return targets;
@@ -56,19 +71,20 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
   const sockPing = ping('unix-socket', null)?.medianP50Ns ?? NaN;
   const spinPing = ping('xenipc', true)?.medianP50Ns ?? NaN;
   const eventPing = ping('xenipc', false)?.medianP50Ns ?? NaN;
-  if (report.pingPong.length > 0) targets.push(
-    check('ping-pong 64 B p50, spinning, vs Unix socket', '<= 1/20 (0.05x)', spinPing / sockPing, (v) => v <= 1 / 20, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(sockPing)} us)`),
-    check('ping-pong 64 B p50, event-only, vs Unix socket', '<= 1x', eventPing / sockPing, (v) => v <= 1, (v) => `${formatRatio(v)} (${formatMicros(eventPing)} us vs ${formatMicros(sockPing)} us)`),
-  );
-  // The bare ring floor moves with host-core placement from run to run; only a ratio to the floor
-  // measured in the same run (interleaved) says what xenipc's own code adds.
-  for (const [placement, where] of [['free', 'same run'], ['two-cpus', 'two CPUs, same run']] as const) {
-    const floor = ping('bare-ring', null, placement);
-    if (floor === undefined) continue;
-    const spin = ping('xenipc', true, placement)?.medianP50Ns ?? NaN;
+  if (report.pingPong.length > 0) {
+    const floor = ping('bare-ring', null)?.medianP50Ns ?? NaN;
     targets.push(
-      reference(`  (reference) ping-pong p50 spinning vs bare ring floor (${where})`, spin / floor.medianP50Ns, (v) => `${formatRatio(v)} (${formatMicros(spin)} us vs ${formatMicros(floor.medianP50Ns)} us)`),
+      check('ping-pong 64 B p50, spinning, vs bare ring floor (same run)', '<= 1.3x', spinPing / floor, (v) => v <= 1.3, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(floor)} us)`),
+      reference('  (reference) ping-pong 64 B p50, spinning, vs Unix socket', spinPing / sockPing, (v) => `${formatRatio(v)} (${formatMicros(spinPing)} us vs ${formatMicros(sockPing)} us)`),
+      reference('  (reference) ping-pong 64 B p50, event-only, vs Unix socket', eventPing / sockPing, (v) => `${formatRatio(v)} (${formatMicros(eventPing)} us vs ${formatMicros(sockPing)} us)`),
     );
+    // The bare ring floor moves with host-core placement from run to run: only a ratio to the floor
+    // measured in the same run (interleaved) says what xenipc's own code adds.
+    const floor2 = ping('bare-ring', null, 'two-cpus');
+    if (floor2 !== undefined) {
+      const spin = ping('xenipc', true, 'two-cpus')?.medianP50Ns ?? NaN;
+      targets.push(reference('  (reference) ping-pong p50 spinning vs bare ring floor (two CPUs, same run)', spin / floor2.medianP50Ns, (v) => `${formatRatio(v)} (${formatMicros(spin)} us vs ${formatMicros(floor2.medianP50Ns)} us)`));
+    }
   }
   // Pinned placements: the same comparison with both sides on one CPU / on two CPUs.
   for (const [placement, where] of [['one-cpu', 'one CPU'], ['two-cpus', 'two CPUs']] as const) {
@@ -89,15 +105,24 @@ export function evaluateTargets(report: Pick<BenchReport, 'stream' | 'pingPong' 
   const rpcSock = report.rpc.find((c) => c.transport === 'rpc-unix-socket');
   for (const rpcXen of report.rpc.filter((c) => c.transport === 'rpc-xenipc')) {
     const variant = rpcXen.spin ? 'spinning' : 'event-only';
-    const name = `RPC round trip p50 (${variant}) vs msgpack-rpc over Unix socket`;
-    const ratio = rpcXen.medianP50Ns / (rpcSock?.medianP50Ns ?? NaN);
-    const show = (v: number): string => `${formatRatio(v)} (${formatMicros(rpcXen.medianP50Ns)} us vs ${formatMicros(rpcSock?.medianP50Ns ?? NaN)} us)`;
-    targets.push(
-      // The 1/5 target is for the channel as configured by default (spinning). A round trip that
-      // sleeps costs two wake-ups, as over the socket: event-only is reported for reference.
-      rpcXen.spin ? check(name, '<= 1/5 (0.2x)', ratio, (v) => v <= 0.2, show) : reference(`  (reference) ${name}`, ratio, show),
-      check(`RPC pipelined calls/s over xenipc (${variant})`, '>= 300 k/s', rpcXen.medianCallsPerSec, (v) => v >= 300_000, (v) => `${formatRate(v)}/s`),
-    );
+    const vsSocket = rpcXen.medianP50Ns / (rpcSock?.medianP50Ns ?? NaN);
+    const showSocket = (v: number): string => `${formatRatio(v)} (${formatMicros(rpcXen.medianP50Ns)} us vs ${formatMicros(rpcSock?.medianP50Ns ?? NaN)} us)`;
+    if (rpcXen.spin) {
+      // The channel as configured by default (spinning) against the channel's own round trip.
+      const channelPing = spinPing;
+      targets.push(
+        check('RPC round trip p50 (spinning) vs channel ping-pong p50 (spinning)', '<= 2.5x', rpcXen.medianP50Ns / channelPing, (v) => v <= 2.5, (v) => `${formatRatio(v)} (${formatMicros(rpcXen.medianP50Ns)} us vs ${formatMicros(channelPing)} us)`),
+        check('RPC round trip p99 vs its p50 (spinning)', '<= 10x', rpcXen.medianP99Ns / rpcXen.medianP50Ns, (v) => v <= 10, (v) => `${formatRatio(v)} (${formatMicros(rpcXen.medianP99Ns)} us vs ${formatMicros(rpcXen.medianP50Ns)} us)`),
+        check('RPC pipelined calls/s over xenipc (spinning)', '>= 2 M/s', rpcXen.medianCallsPerSec, (v) => v >= 2_000_000, (v) => `${formatRate(v)}/s`),
+        reference('  (reference) RPC round trip p50 (spinning) vs msgpack-rpc over Unix socket', vsSocket, showSocket),
+      );
+    } else {
+      // A round trip that sleeps costs two wake-ups, as over the socket.
+      targets.push(
+        reference(`  (reference) RPC round trip p50 (${variant}) vs msgpack-rpc over Unix socket`, vsSocket, showSocket),
+        reference(`  (reference) RPC pipelined calls/s over xenipc (${variant})`, rpcXen.medianCallsPerSec, (v) => `${formatRate(v)}/s`),
+      );
+    }
   }
 
   for (const cell of report.idle.filter((c) => c.label.startsWith('xenipc'))) {

@@ -8,10 +8,11 @@
  * the time spent inside trySend()/send() calls. A cross-process pair can at best overlap the
  * two halves.
  *
- *   node --conditions=xenipc-source --import tsx bench/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps] [message|frame]
- *   e.g. ... message-cost.ts 16,64,1024,65536 65536 300 5 frame
- * The last argument picks the receive API: onMessage (a Uint8Array per message, default) or
- * onFrame (zero-allocation views of a private bulk copy).
+ *   node --conditions=xenipc-source --import tsx bench/tools/message-cost.ts [sizes] [ringBytes] [ms] [reps] [message|frame] [copy|claim]
+ *   e.g. ... message-cost.ts 16,64,1024,65536 65536 300 5 frame claim
+ * The fifth argument picks the receive API: onMessage (a Uint8Array per message, default) or
+ * onFrame (zero-allocation views of a private bulk copy); the sixth the send API: trySend() of a
+ * prepared message (copy, default) or claim/commit with the message filled in place (claim).
  *
  * Prints the median of `reps` windows per size.
  */
@@ -23,6 +24,7 @@ const ringBytes = Number(process.argv[3] ?? 65536);
 const windowMs = Number(process.argv[4] ?? 300);
 const reps = Number(process.argv[5] ?? 5);
 const mode = process.argv[6] === 'frame' ? 'frame' : 'message';
+const inPlace = process.argv[7] === 'claim';
 
 interface Sample {
   totalNs: number;
@@ -62,6 +64,22 @@ async function measure(size: number, ms: number): Promise<Sample> {
   for (;;) {
     const t0 = performance.now();
     for (let i = 0; i < 256; i++) {
+      if (inPlace) {
+        let claim = tx.claim(size);
+        if (claim === null) {
+          sendMs += performance.now() - t0;
+          claim = await tx.claimAsync(size);
+          for (const view of claim.views) view.fill(7);
+          claim.commit();
+          sent++;
+          break;
+        }
+        for (const view of claim.views) view.fill(7);
+        claim.commit();
+        sent++;
+        if (i === 255) sendMs += performance.now() - t0;
+        continue;
+      }
       if (!tx.trySend(payload)) {
         sendMs += performance.now() - t0;
         await tx.send(payload);
@@ -85,7 +103,7 @@ async function measure(size: number, ms: number): Promise<Sample> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 for (const size of sizes) await measure(size, 50); // JIT warm-up
-console.log(`ring ${ringBytes} B, ${reps} x ${windowMs} ms, median, receive with on${mode === 'frame' ? 'Frame' : 'Message'}`);
+console.log(`ring ${ringBytes} B, ${reps} x ${windowMs} ms, median, receive with on${mode === 'frame' ? 'Frame' : 'Message'}, send with ${inPlace ? 'claim/commit (filled in place)' : 'trySend() (copy)'}`);
 console.log('size      total ns/msg  send ns/msg     MB/s (total)');
 for (const size of sizes) {
   const samples: Sample[] = [];

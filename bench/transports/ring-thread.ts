@@ -33,6 +33,20 @@ export interface RingThreadSpec {
   beforeTerminate?: (buffer: ArrayBuffer) => void;
 }
 
+/** How long a thread that was told to stop gets to exit by itself before terminate(). */
+const THREAD_EXIT_GRACE_MS = 2000;
+
+async function exitOrTerminate(thread: Worker, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<boolean>((resolve) => {
+    thread.once('exit', () => resolve(true));
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const ended = thread.threadId === -1 || (await exited);
+  clearTimeout(timer);
+  if (!ended) await thread.terminate();
+}
+
 /** The thread's next message; rejects if it fails or exits first. */
 export function threadMessage(thread: Worker, label: string, what: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -82,7 +96,11 @@ export async function withRingThread<T>(spec: RingThreadSpec, body: (buffer: Arr
     return await body(mapping.buffer, thread, first);
   } finally {
     spec.beforeTerminate?.(mapping.buffer);
-    await thread?.terminate();
+    // Let the thread finish (unmap, exit) on its own first: terminate() landing inside its
+    // mapping.unmap() aborts the whole process (the addon's Unmap throws a C++ exception while
+    // the thread's environment is being torn down, and std::terminate follows). terminate()
+    // only for a thread that does not end by itself.
+    if (thread !== undefined) await exitOrTerminate(thread, THREAD_EXIT_GRACE_MS);
     mapping.unmap();
     closeSync(fd);
   }

@@ -8,6 +8,12 @@
 export interface StreamSpec {
   size: number;
   durationMs: number;
+  /**
+   * xenipc only: build each message in the ring (MessageChannel claim/commit: the sequence number,
+   * then every other byte written in place with fill()) instead of copying a prepared buffer with
+   * trySend()/send().
+   */
+  claim?: boolean;
 }
 
 export interface StreamSendResult {

@@ -21,6 +21,8 @@ export interface BenchContext {
   xenipcUnavailable: string | undefined;
   /** Unique connection names (socket paths, vchan ports). */
   nextName(): string;
+  /** The C ring baseline's binary (built at start), or why there is none. */
+  cRing: { path: string } | { unavailable: string };
   /** Notes for the results file (e.g. cells skipped on this machine). */
   notes: string[];
 }

@@ -11,7 +11,8 @@ import { pairFor, type BenchContext } from './bench-context.js';
 import { measureIdle } from './idle.js';
 import { measureBareRingFloor, measurePingPong } from './ping-pong.js';
 import { measureRpc } from './rpc.js';
-import { measureMemcpyCeiling, measureStream, measureTwoCopyCeiling } from './stream.js';
+import { measureCRingBaseline, measureMemcpyCeiling, measureStream, measureTwoCopyCeiling } from './stream.js';
+import { xenipcPublishBytes } from '../transports/c-ring.js';
 
 /** A measurement that has not answered after this long is abandoned (and its pair with it). */
 const MEASUREMENT_TIMEOUT_MS = 60_000;
@@ -78,6 +79,11 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
       const cell = streamCell('xenipc', ring, size);
       cells.push(cell);
       steps.push({ family: 'xenipc', cells: cell, label: `xenipc ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, { ringBytes: ring }) });
+      // A claim must fit the ring whole: larger messages can only go through send().
+      if (size + 4 > ring) continue;
+      const claimCell = streamCell('xenipc-claim', ring, size);
+      cells.push(claimCell);
+      steps.push({ family: 'xenipc', cells: claimCell, label: `xenipc claim ring ${ring} size ${size}`, measure: () => measureStream(context, 'xenipc', size, { ringBytes: ring, claim: true }) });
     }
     for (const transport of ['unix-socket', 'child-ipc'] as const) {
       const cell = streamCell(transport, null, size);
@@ -101,6 +107,18 @@ export async function runStreams(context: BenchContext): Promise<StreamCell[]> {
       const cell = streamCell('two-copy', ring, size);
       cells.push(cell);
       steps.push({ family: 'baseline', cells: cell, label: `2-copy ring ${ring} size ${size}`, measure: () => measureTwoCopyCeiling(context, size, ring) });
+    }
+    if (!('unavailable' in context.cRing)) {
+      for (const ring of options.ringSizes) {
+        const cell = streamCell('c-ring', ring, size);
+        cells.push(cell);
+        steps.push({ family: 'baseline', cells: cell, label: `C ring ${ring} size ${size}`, measure: () => measureCRingBaseline(context, size, ring, false) });
+        // Per-message publication differs from the batched policy only for frames under its interval.
+        if (size + 4 >= xenipcPublishBytes(ring)) continue;
+        const perMessage = streamCell('c-ring-per-message', ring, size);
+        cells.push(perMessage);
+        steps.push({ family: 'baseline', cells: perMessage, label: `C ring 1 publish/msg ${ring} size ${size}`, measure: () => measureCRingBaseline(context, size, ring, true) });
+      }
     }
     return steps;
   });

@@ -8,6 +8,7 @@ import type { MessageTransport } from '../transports/transport-name.js';
 import type { StreamReceiveResult, StreamSendResult, StreamSpec } from '../worker/endpoint.js';
 import type { MemcpyResult } from '../transports/memcpy-ceiling.js';
 import type { TwoCopyResult, TwoCopySpec } from '../transports/two-copy-ceiling.js';
+import { measureCRing, xenipcPublishBytes } from '../transports/c-ring.js';
 import { closeConnection, openConnection, type BenchContext } from './bench-context.js';
 import type { WorkerPair } from '../control/worker-pair.js';
 
@@ -28,12 +29,13 @@ export async function measureStream(
   context: BenchContext,
   transport: MessageTransport,
   size: number,
-  params: { ringBytes?: number; oneWritePerMessage?: boolean },
+  params: { ringBytes?: number; oneWritePerMessage?: boolean; claim?: boolean },
 ): Promise<StreamRun> {
-  const pair = await openConnection(context, transport, params);
+  const { claim, ...connection } = params;
+  const pair = await openConnection(context, transport, connection);
   try {
-    await timedStream(pair, { size, durationMs: context.options.streamWarmupMs });
-    return await timedStream(pair, { size, durationMs: context.options.streamMs });
+    await timedStream(pair, { size, durationMs: context.options.streamWarmupMs, claim });
+    return await timedStream(pair, { size, durationMs: context.options.streamMs, claim });
   } finally {
     await closeConnection(pair);
   }
@@ -50,5 +52,13 @@ export async function measureMemcpyCeiling(context: BenchContext, size: number, 
 export async function measureTwoCopyCeiling(context: BenchContext, size: number, ringBytes: number): Promise<StreamRun> {
   const spec: TwoCopySpec = { size, ringBytes, warmupMs: context.options.streamWarmupMs, durationMs: context.options.streamMs };
   const result = await context.pairs.memcpy.call<TwoCopyResult>('a', 'twoCopy', spec);
+  return toRun(result.messages, size, result.seconds);
+}
+
+/** The C ring (transports/c-ring.ts): batched like xenipc, or every frame published. */
+export async function measureCRingBaseline(context: BenchContext, size: number, ringBytes: number, perMessage: boolean): Promise<StreamRun> {
+  if ('unavailable' in context.cRing) throw new Error(context.cRing.unavailable);
+  const publishBytes = perMessage ? 0 : xenipcPublishBytes(ringBytes);
+  const result = await measureCRing(context.cRing.path, { size, ringBytes, warmupMs: context.options.streamWarmupMs, durationMs: context.options.streamMs, publishBytes });
   return toRun(result.messages, size, result.seconds);
 }

@@ -7,3 +7,4 @@ export { defaultVchanPath, type VchanPort } from './rendezvous.js';
 export * as controlPage from './control-page.js';
 export { MessageChannel, DEFAULT_MAX_MESSAGE_SIZE, type MessageChannelOptions, type MessageChannelEvents } from './message-channel.js';
 export { VchanStream, type VchanStreamOptions } from './vchan-stream.js';
+export type { SendClaim, SendClaimState } from './send-claim.js';

@@ -26,6 +26,7 @@ import { FRAME_COST, IN_PLACE_FRAME_COST, WORK_PER_TURN } from './drain-budget.j
 import { endpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import { FrameBuffer } from './frame-buffer.js';
 import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
+import { endClaim, invalidState, SendClaim, type ClaimOwner } from './send-claim.js';
 import type { RingConsumer, RingProducer } from './ring.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
@@ -129,10 +130,23 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private readonly slab = new MessageSlab();
   private protocolDetail: string | undefined;
   private releasedPromise: Promise<void> | undefined;
+  /** The claim() whose region of the ring is reserved, if any (at most one). */
+  private openClaim: SendClaim | undefined;
+  private readonly claimOwner: ClaimOwner;
 
   constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
     super();
     const handle = endpointHandle(endpoint);
+    const channel = this;
+    this.claimOwner = {
+      commitClaim: (claim, length) => this.commitClaim(claim, length),
+      releaseClaim: (claim) => {
+        if (this.openClaim === claim) this.openClaim = undefined;
+      },
+      get closeReason() {
+        return channel.endReason;
+      },
+    };
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
     const max = checkInteger('options.maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 0, 0xffff_ffff);
     const limit = checkInteger('options.receiveQueueLimit', options.receiveQueueLimit ?? 1024, 1, 2 ** 31 - 1);
@@ -184,6 +198,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   trySend(message: Uint8Array): boolean {
     if (!(message instanceof Uint8Array)) throw invalidArgType('message', 'an instance of Uint8Array', message);
     if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
+    if (this.openClaim !== undefined) throw claimIsOpen();
     if (this.sendQueue.length > 0) return false;
     if (message.length > this.maxMessageSize) throw tooBig(message.length, this.maxMessageSize);
     const producer = this.producer;
@@ -192,8 +207,14 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       return false;
     }
     producer.putFrame(message);
+    this.framePut(HEADER_BYTES + message.length);
+    return true;
+  }
+
+  /** A frame is in the ring (trySend() or a committed claim): publish it per the policy. */
+  private framePut(frameBytes: number): void {
     this.sendCount++;
-    this.unpublishedBytes += HEADER_BYTES + message.length;
+    this.unpublishedBytes += frameBytes;
     if (this.receiving !== 'idle' && this.receiving !== 'yielding') {
       // A reply written during delivery: the peer waits for it, publish now (one index store).
       this.flushNow();
@@ -205,7 +226,93 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.publishing = 'flush-scheduled';
       queueMicrotask(this.scheduledFlush);
     }
-    return true;
+  }
+
+  /**
+   * Zero-copy send: reserve room for a `length`-byte message in the ring and return a SendClaim
+   * whose `views` are that room (one view, two when it wraps); write the message there, then
+   * `commit()` (publishes, as trySend() does) or `abandon()`. Returns null when there is no room
+   * now or earlier send()s are still queued (nothing reserved; see claimAsync()). `length` must
+   * fit the ring whole: at most min(maxMessageSize, writeRingSize - 4); bigger messages go
+   * through send(). Throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE for a bad length,
+   * ChannelClosedError after the end, ERR_INVALID_STATE while another claim is open.
+   */
+  claim(length: number): SendClaim | null {
+    checkInteger('length', length, 0, this.maxClaimLength());
+    if (this.endReason !== undefined) throw new ChannelClosedError(this.endReason);
+    if (this.openClaim !== undefined) throw claimIsOpen();
+    if (this.sendQueue.length > 0) return null;
+    const producer = this.producer;
+    if (!producer.hasSpace(HEADER_BYTES + length)) {
+      this.flush();
+      return null;
+    }
+    const claim = new SendClaim(this.claimOwner, length, producer.claimViews(length));
+    this.openClaim = claim;
+    return claim;
+  }
+
+  /**
+   * claim(), waiting for room (after the send()s queued before it). Rejects with
+   * ChannelClosedError if the channel ends first; argument errors throw at once. Only one
+   * claimAsync() may wait at a time, and no claim may be open meanwhile (ERR_INVALID_STATE).
+   */
+  claimAsync(length: number): Promise<SendClaim> {
+    checkInteger('length', length, 0, this.maxClaimLength());
+    let first: SendClaim | null;
+    try {
+      first = this.claim(length);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (first !== null) return Promise.resolve(first);
+    if (this.claimWaiting) return Promise.reject(invalidState('another claimAsync() is already waiting'));
+    this.claimWaiting = true;
+    return this.waitAndClaim(length).finally(() => {
+      this.claimWaiting = false;
+    });
+  }
+
+  private claimWaiting = false;
+
+  private async waitAndClaim(length: number): Promise<SendClaim> {
+    for (;;) {
+      if (this.sendQueue.length > 0) {
+        // Messages queued before us go first: wait until the last of them is in the ring.
+        const last = this.sendQueue[this.sendQueue.length - 1] as PendingSend;
+        await new Promise<void>((resolve) => {
+          const { resolve: done, reject } = last;
+          last.resolve = () => {
+            done();
+            resolve();
+          };
+          last.reject = (err) => {
+            reject(err);
+            resolve();
+          };
+        });
+      } else {
+        this.flush();
+        await this.endpoint.waitWritable(HEADER_BYTES + length);
+      }
+      const claim = this.claim(length);
+      if (claim !== null) return claim;
+    }
+  }
+
+  private maxClaimLength(): number {
+    return Math.min(this.maxMessageSize, this.producer.size - HEADER_BYTES);
+  }
+
+  private commitClaim(claim: SendClaim, length: number): void {
+    if (this.openClaim !== claim) throw invalidState('this claim is not the channel\'s open claim');
+    this.openClaim = undefined;
+    if (this.endReason !== undefined) {
+      endClaim(claim);
+      throw new ChannelClosedError(this.endReason);
+    }
+    this.producer.commitFrame(length);
+    this.framePut(HEADER_BYTES + length);
   }
 
   /** Send a message of any size up to maxMessageSize, waiting for room; resolves once it is all
@@ -553,6 +660,10 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private finish(): void {
     if (this.isFinished()) return;
     this.lifecycle = 'finished';
+    if (this.openClaim !== undefined) {
+      endClaim(this.openClaim);
+      this.openClaim = undefined;
+    }
     const reason = this.endReason ?? 'closed';
     this.endpoint.off('wake', this.onWake);
     this.endpoint.off('close', this.onEndpointClose);
@@ -631,6 +742,10 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       },
     };
   }
+}
+
+function claimIsOpen(): Error {
+  return invalidState('a claim is open on this channel: commit() or abandon() it first');
 }
 
 function tooBig(length: number, max: number): RangeError {

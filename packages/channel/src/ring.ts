@@ -183,6 +183,25 @@ export class RingProducer extends RingSide {
     this.knownSpace = this.knownSpace > total ? this.knownSpace - total : 0;
   }
 
+  /**
+   * Views of the n bytes that follow a frame header at prod (4 + n <= space(), <= size): one, or
+   * two when they wrap. Nothing moves: commitFrame(m) (m <= n) makes them a frame.
+   */
+  claimViews(n: number): Uint8Array[] {
+    if (n + 4 > this.size) throw new RangeError('claim beyond the ring size');
+    const at = (this.prod + 4) & this.mask;
+    const d = this.data;
+    const first = Math.min(n, this.size - at);
+    return first === n ? [d.subarray(at, at + n)] : [d.subarray(at, this.size), d.subarray(0, n - first)];
+  }
+
+  /** The frame whose n payload bytes were written through claimViews(): its header, then prod past it. */
+  commitFrame(n: number): void {
+    this.putU32(n);
+    this.prod = (this.prod + n) >>> 0;
+    this.knownSpace = this.knownSpace > n ? this.knownSpace - n : 0;
+  }
+
   putU32(v: number): void {
     const d = this.data;
     const m = this.mask;
