@@ -9,9 +9,22 @@
  * Units are bytes, plus a cost per frame for the per-message work: FRAME_COST where each message
  * is a fresh object (onMessage, 'message', the iterator, a stream chunk: the allocation and the
  * garbage collection it causes dominate), IN_PLACE_FRAME_COST where frames are delivered in place
- * (onFrame). So a turn is at most 1 MiB of data, 4096 allocated messages or 16 384 in-place
- * frames: a millisecond or two of work on an idle machine.
+ * (onFrame). So a MessageChannel turn is at most 4 MiB of data, 4096 allocated messages or 16 384
+ * in-place frames: a millisecond or two of work on an idle machine.
+ *
+ * Why 4 MiB of data and not less: a yield costs a trip round the event loop, and a budget the
+ * size of the ring made a stream of 64 KiB messages through a 1 MiB ring yield once per ring's
+ * worth, which cost it about a third of its throughput (bench/ANALYSIS.md, "fair draining").
+ * Copying 4 MiB out of the ring takes well under a millisecond; the frame costs are scaled with
+ * it, so a flood of small frames yields exactly as often as with a 1 MiB budget.
  */
-export const WORK_PER_TURN = 1024 * 1024;
-export const FRAME_COST = 256;
-export const IN_PLACE_FRAME_COST = 64;
+export const WORK_PER_TURN = 4 * 1024 * 1024;
+export const FRAME_COST = 1024;
+export const IN_PLACE_FRAME_COST = 256;
+
+/**
+ * VchanStream's budget per turn (same units, FRAME_COST per chunk): it keeps 1 MiB, since every
+ * chunk goes through a Readable to consumers that do work per byte (parsers, pipes); with 4 MiB
+ * its flood test saw event-loop lags of 22-37 ms.
+ */
+export const STREAM_WORK_PER_TURN = 1024 * 1024;

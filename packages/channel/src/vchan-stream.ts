@@ -15,7 +15,7 @@
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { checkInteger, invalidArgType } from './argument-errors.js';
 import { ChannelClosedError } from './channel-closed-error.js';
-import { FRAME_COST, WORK_PER_TURN } from './drain-budget.js';
+import { FRAME_COST, STREAM_WORK_PER_TURN } from './drain-budget.js';
 import { endpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import type { VchanEndpoint } from './vchan-endpoint.js';
 
@@ -31,7 +31,7 @@ export class VchanStream extends Duplex {
   private waitingRead = false;
   private ended = false;
   /** Read work left before the next yield; a setImmediate refills it (drain-budget.ts). */
-  private workLeft = WORK_PER_TURN;
+  private workLeft = STREAM_WORK_PER_TURN;
   private yielding = false;
 
   constructor(endpoint: VchanEndpoint, options: VchanStreamOptions = {}) {
@@ -51,7 +51,7 @@ export class VchanStream extends Duplex {
 
   private readonly afterYield = (): void => {
     this.yielding = false;
-    this.workLeft = WORK_PER_TURN;
+    this.workLeft = STREAM_WORK_PER_TURN;
     this.pull();
   };
 
