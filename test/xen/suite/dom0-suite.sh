@@ -7,5 +7,45 @@
 # `xenipc-domu id` (the domU is still being created as the run starts), or through
 # XENIPC_PEER_DOMID if set. XENIPC_XEN_FILTER (see run-suite.sh): file filters, split on spaces.
 : > "$XENIPC_OUT/results.log"
+
+# Stall watchdog: when results.log has not grown for XENIPC_XEN_STALL_S seconds (default 150,
+# beyond the kernels' 120 s hung-task reports), print once per stall what a hang needs to be
+# understood: every dom0 process with its state and wait channel (and the kernel stack of those
+# in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers, and
+# the end of the domU's console (its kernel's hung-task reports, the agent's output). The run goes
+# on; the boot timeout still ends it.
+say() { echo "@@XENIPC-TEST console watchdog: $*"; }
+stall_report() {
+  say "no test progress for $1 s; dom0 processes (pid state wait-channel command):"
+  for p in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-160)
+    [ -n "$cmd" ] || continue
+    state=$(sed 's/^.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f1)
+    say "  ${p#/proc/} $state $(cat "$p/wchan" 2>/dev/null) $cmd"
+    [ "$state" = D ] && sed 's/^/    /' "$p/stack" 2>/dev/null | while IFS= read -r l; do say "$l"; done
+  done
+  if timeout 5 xenstore-read /local/domain/0/name > /dev/null 2>&1; then say "xenstored answers dom0"; else say "xenstored does NOT answer dom0 within 5 s"; fi
+  echo w > /proc/sysrq-trigger 2>/dev/null
+  say "dom0 kernel, last lines (blocked tasks after sysrq w):"
+  dmesg 2>/dev/null | tail -n 60 | while IFS= read -r l; do say "  [dom0] $l"; done
+  say "domU console, last lines:"
+  timeout 5 xenipc-domu log 2>/dev/null | tail -n 80 | while IFS= read -r l; do say "  [domU] $l"; done
+}
+watchdog() {
+  limit=${XENIPC_XEN_STALL_S:-150}
+  last=-1 idle=0 reported=0
+  while sleep 15 > /dev/null 2>&1; do
+    size=$(wc -c < "$XENIPC_OUT/results.log")
+    if [ "$size" != "$last" ]; then last=$size idle=0 reported=0; continue; fi
+    idle=$((idle + 15))
+    if [ $idle -ge "$limit" ] && [ $reported = 0 ]; then reported=1; stall_report $idle; fi
+  done
+}
+watchdog &
+dog=$!
+
 # shellcheck disable=SC2086
-exec node test/xen/suite/rig-runner.mjs ${XENIPC_XEN_FILTER:-}
+node test/xen/suite/rig-runner.mjs ${XENIPC_XEN_FILTER:-}
+rc=$?
+kill $dog 2>/dev/null
+exit $rc
