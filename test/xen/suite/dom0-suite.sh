@@ -11,7 +11,8 @@
 # Stall watchdog: when results.log has not grown for XENIPC_XEN_STALL_S seconds (default 150,
 # beyond the kernels' 120 s hung-task reports), print once per stall what a hang needs to be
 # understood: every dom0 process with its state and wait channel (and the kernel stack of those
-# in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers, and
+# in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers (and
+# runs, and what it logged), and
 # the end of the domU's console (its kernel's hung-task reports, the agent's output). The run goes
 # on; the boot timeout still ends it.
 say() { echo "@@XENIPC-TEST console watchdog: $*"; }
@@ -25,6 +26,10 @@ stall_report() {
     [ "$state" = D ] && sed 's/^/    /' "$p/stack" 2>/dev/null | while IFS= read -r l; do say "$l"; done
   done
   if timeout 5 xenstore-read /local/domain/0/name > /dev/null 2>&1; then say "xenstored answers dom0"; else say "xenstored does NOT answer dom0 within 5 s"; fi
+  pid=$(cat /var/run/xen/xenstored.pid 2>/dev/null)
+  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then say "xenstored (pid $pid) is running, state $(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"; else say "xenstored (pid ${pid:-?}) is GONE"; fi
+  say "xenstored's log (/var/log/xen/xenstored.log), last lines:"
+  tail -n 20 /var/log/xen/xenstored.log 2>/dev/null | while IFS= read -r l; do say "  [xenstored] $l"; done
   echo w > /proc/sysrq-trigger 2>/dev/null
   say "dom0 kernel, last lines (blocked tasks after sysrq w):"
   dmesg 2>/dev/null | tail -n 60 | while IFS= read -r l; do say "  [dom0] $l"; done
