@@ -11,10 +11,9 @@
 # Stall watchdog: when results.log has not grown for XENIPC_XEN_STALL_S seconds (default 150,
 # beyond the kernels' 120 s hung-task reports), print once per stall what a hang needs to be
 # understood: every dom0 process with its state and wait channel (and the kernel stack of those
-# in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers (and
-# runs, and what it logged), and
-# the end of the domU's console (its kernel's hung-task reports, the agent's output). The run goes
-# on; the boot timeout still ends it.
+# in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers, still
+# runs and what it logged, and the end of the domU's console (its kernel's hung-task reports, the
+# agent's output). The run goes on; the boot timeout still ends it.
 say() { echo "@@XENIPC-TEST console watchdog: $*"; }
 stall_report() {
   say "no test progress for $1 s; dom0 processes (pid state wait-channel command):"
