@@ -46,7 +46,7 @@ mkdir -p "$RESULTS"
 rm -f "$RESULTS/results.log" "$RESULTS/console.log"
 T1=$SECONDS
 guest_env=()
-for var in XENIPC_XEN_FILTER XENIPC_XEN_HANG XENIPC_XEN_LEDGER_CHANNELS XENIPC_XEN_INTEROP_BYTES; do
+for var in XENIPC_XEN_FILTER XENIPC_XEN_HANG XENIPC_XEN_LEDGER_CHANNELS XENIPC_XEN_INTEROP_BYTES XENIPC_XENSTORED_TRACE; do
   if [ -n "${!var:-}" ]; then guest_env+=(--env "$var=${!var}"); fi
 done
 # The domU runs only compiled JavaScript: the build and test tools (~90 MB the domU kernel would

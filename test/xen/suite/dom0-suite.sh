@@ -29,6 +29,10 @@ stall_report() {
   if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then say "xenstored (pid $pid) is running, state $(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"; else say "xenstored (pid ${pid:-?}) is GONE"; fi
   say "xenstored's log (/var/log/xen/xenstored.log), last lines:"
   tail -n 20 /var/log/xen/xenstored.log 2>/dev/null | while IFS= read -r l; do say "  [xenstored] $l"; done
+  if [ -f /var/log/xen/xenstored-trace.log ]; then
+    say "xenstored's trace (XENIPC_XENSTORED_TRACE=1), last lines:"
+    tail -n 60 /var/log/xen/xenstored-trace.log | cut -c1-240 | while IFS= read -r l; do say "  [trace] $l"; done
+  fi
   echo w > /proc/sysrq-trigger 2>/dev/null
   say "dom0 kernel, last lines (blocked tasks after sysrq w):"
   dmesg 2>/dev/null | tail -n 60 | while IFS= read -r l; do say "  [dom0] $l"; done
