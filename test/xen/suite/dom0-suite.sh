@@ -8,7 +8,7 @@
 # XENIPC_PEER_DOMID if set. XENIPC_XEN_FILTER (see run-suite.sh): file filters, split on spaces.
 : > "$XENIPC_OUT/results.log"
 
-# Stall watchdog: when results.log has not grown for XENIPC_XEN_STALL_S seconds (default 150,
+# Stall watchdog: when results.log has not grown for XENIPC_XEN_STALL_S seconds (default 300,
 # beyond the kernels' 120 s hung-task reports), print once per stall what a hang needs to be
 # understood: every dom0 process with its state and wait channel (and the kernel stack of those
 # in D state), the dom0 kernel's blocked tasks (sysrq w), whether xenstored still answers, still
@@ -40,7 +40,7 @@ stall_report() {
   timeout 5 xenipc-domu log 2>/dev/null | tail -n 80 | while IFS= read -r l; do say "  [domU] $l"; done
 }
 watchdog() {
-  limit=${XENIPC_XEN_STALL_S:-150}
+  limit=${XENIPC_XEN_STALL_S:-300}
   last=-1 idle=0 reported=0
   while sleep 15 > /dev/null 2>&1; do
     size=$(wc -c < "$XENIPC_OUT/results.log")
