@@ -14,7 +14,8 @@
  *
  * Why 4 MiB of data and not less: a yield costs a trip round the event loop, and a budget the
  * size of the ring made a stream of 64 KiB messages through a 1 MiB ring yield once per ring's
- * worth, which cost it about a third of its throughput (bench/ANALYSIS.md, "fair draining").
+ * worth, which cost it about a quarter of its throughput (13.3 against 17.8 GB/s; bench/ANALYSIS.md,
+ * "Fair draining and the 64 KiB regression").
  * Copying 4 MiB out of the ring takes well under a millisecond; the frame costs are scaled with
  * it, so a flood of small frames yields exactly as often as with a 1 MiB budget.
  */

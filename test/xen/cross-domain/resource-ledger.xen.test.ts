@@ -98,12 +98,13 @@ describe.skipIf(!runningInXen)(`resource ledger: ${N + 1} channels in a row with
         // Generous: TCG timing on a shared host jitters a lot; a leak that slows connects grows with N.
         expect(last).toBeLessThanOrEqual(3 * Math.max(first, early) + 1000);
       } catch (err) {
+        const failedAt = connectMs.length + 1;
         // Said first: what follows asks the domU, which may not answer any more.
-        console.log(`ledger, dom0 as ${dom0Role}: channel ${connectMs.length + 1} failed: ${(err as Error).stack ?? String(err)}`);
+        console.log(`ledger, dom0 as ${dom0Role}: channel ${failedAt} failed: ${(err as Error).stack ?? String(err)}`);
         // What the domU's end said is the other half of the story.
         const domU = await agent.call('processResult', { handle: program.handle, timeoutMs: 0 }).catch((e: Error) => ({ error: e.message }));
         collected = true;
-        console.log(`ledger, dom0 as ${dom0Role}: failed at channel ${connectMs.length + 1}; the domU's program: ${JSON.stringify(domU)}`);
+        console.log(`ledger, dom0 as ${dom0Role}: failed at channel ${failedAt}; the domU's program: ${JSON.stringify(domU)}`);
         throw err;
       } finally {
         if (!collected) await agent.call('processResult', { handle: program.handle, timeoutMs: 0 });

@@ -15,29 +15,33 @@
 # runs and what it logged, and the end of the domU's console (its kernel's hung-task reports, the
 # agent's output). The run goes on; the boot timeout still ends it.
 say() { echo "@@XENIPC-TEST console watchdog: $*"; }
+# Each line of stdin, said with the prefix $1.
+say_lines() { while IFS= read -r l; do say "$1$l"; done; }
+# A process's state letter (R, S, D...) from /proc/<pid>/stat.
+proc_state() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
 stall_report() {
   say "no test progress for $1 s; dom0 processes (pid state wait-channel command):"
   for p in /proc/[0-9]*; do
     cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-160)
     [ -n "$cmd" ] || continue
-    state=$(sed 's/^.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f1)
+    state=$(proc_state "${p#/proc/}")
     say "  ${p#/proc/} $state $(cat "$p/wchan" 2>/dev/null) $cmd"
-    [ "$state" = D ] && sed 's/^/    /' "$p/stack" 2>/dev/null | while IFS= read -r l; do say "$l"; done
+    [ "$state" = D ] && say_lines "    " 2> /dev/null < "$p/stack"
   done
   if timeout 5 xenstore-read /local/domain/0/name > /dev/null 2>&1; then say "xenstored answers dom0"; else say "xenstored does NOT answer dom0 within 5 s"; fi
   pid=$(cat /var/run/xen/xenstored.pid 2>/dev/null)
-  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then say "xenstored (pid $pid) is running, state $(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"; else say "xenstored (pid ${pid:-?}) is GONE"; fi
+  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then say "xenstored (pid $pid) is running, state $(proc_state "$pid")"; else say "xenstored (pid ${pid:-?}) is GONE"; fi
   say "xenstored's log (/var/log/xen/xenstored.log), last lines:"
-  tail -n 20 /var/log/xen/xenstored.log 2>/dev/null | while IFS= read -r l; do say "  [xenstored] $l"; done
+  tail -n 20 /var/log/xen/xenstored.log 2>/dev/null | say_lines "  [xenstored] "
   if [ -f /var/log/xen/xenstored-trace.log ]; then
     say "xenstored's trace (XENIPC_XENSTORED_TRACE=1), last lines:"
-    tail -n 60 /var/log/xen/xenstored-trace.log | cut -c1-240 | while IFS= read -r l; do say "  [trace] $l"; done
+    tail -n 60 /var/log/xen/xenstored-trace.log | cut -c1-240 | say_lines "  [trace] "
   fi
   echo w > /proc/sysrq-trigger 2>/dev/null
   say "dom0 kernel, last lines (blocked tasks after sysrq w):"
-  dmesg 2>/dev/null | tail -n 60 | while IFS= read -r l; do say "  [dom0] $l"; done
+  dmesg 2>/dev/null | tail -n 60 | say_lines "  [dom0] "
   say "domU console, last lines:"
-  timeout 5 xenipc-domu log 2>/dev/null | tail -n 80 | while IFS= read -r l; do say "  [domU] $l"; done
+  timeout 5 xenipc-domu log 2>/dev/null | tail -n 80 | say_lines "  [domU] "
 }
 watchdog() {
   limit=${XENIPC_XEN_STALL_S:-300}
