@@ -9,6 +9,9 @@ import { PAGE_SIZE } from '@xenipc/core';
 import type { DomainHandle } from '../support/domain-driver.js';
 import type { BackendHarness, HostCapabilities } from './backend-harness.js';
 
+/** A domid no test host ever hands out (hosts count up from 1; real Xen from 1 too). */
+const NEVER_USED_DOMID = 0x7fe0;
+
 /** A offers an unbound port to B, B binds it: the two ends of one channel. */
 async function connectChannel(a: DomainHandle, b: DomainHandle): Promise<{ aChannel: number; bChannel: number; aPort: number }> {
   const { channel: aChannel, port: aPort } = await a.do('bindUnbound', { peer: b.domid });
@@ -220,6 +223,32 @@ export function describeBackendConformance(label: string, caps: HostCapabilities
     });
 
     describe('domain death', () => {
+      it('probeDomain: a live domain (itself, its peer, dom0) is present, a domid never used is absent; a reserved domid is EINVAL', async () => {
+        const [a, b] = await two();
+        const dom0 = await (await host()).controlDomain();
+        for (const domid of [a.domid, b.domid, 0]) expect((await a.do('probeDomain', { domid })).presence).toBe('present');
+        expect((await dom0.do('probeDomain', { domid: b.domid })).presence).toBe('present');
+        expect((await a.do('probeDomain', { domid: NEVER_USED_DOMID })).presence).toBe('absent');
+        expect((await a.ask('probeDomain', { domid: 0x7ff0 })).error).toBe('EINVAL');
+      });
+
+      it.skipIf(!caps.endsDomains)('probeDomain: a domain that ended is absent, but not while a live domain still maps its pages (skipped where the harness cannot end a domain)', async () => {
+        const h = await host();
+        if (h.endDomain === undefined) throw new Error('endsDomains without endDomain');
+        const a = await h.domain();
+        const mapped = await h.killableDomain();
+        const unmapped = await h.killableDomain();
+        // `mapped` shares a page that `a` maps: Xen keeps the dead domain (dying) for as long.
+        const { refs } = await mapped.do('share', { peer: a.domid, count: 1 });
+        const { region } = await a.do('map', { peer: mapped.domid, refs });
+        await h.endDomain(mapped);
+        await h.endDomain(unmapped);
+        await expect.poll(async () => (await a.do('probeDomain', { domid: unmapped.domid })).presence, { timeout: 5000 }).toBe('absent');
+        expect((await a.do('probeDomain', { domid: mapped.domid })).presence).toBe('present');
+        await a.do('closeRegion', { region });
+        await expect.poll(async () => (await a.do('probeDomain', { domid: mapped.domid })).presence, { timeout: 5000 }).toBe('absent');
+      });
+
       it.skipIf(!caps.endsDomains)('a domain that ends leaves xenstore, dom0 hears @releaseDomain, and its peer\'s port falls back to unbound (skipped where the harness cannot end a domain)', async () => {
         const h = await host();
         if (h.endDomain === undefined) throw new Error('endsDomains without endDomain');

@@ -3,13 +3,15 @@
  * separate OS process that speaks the vchan protocol by hand and sets NO unmap-notify, so when it
  * is SIGKILLed nothing clears its live byte: only domain-death detection can end the channel.
  * As on real Xen 4.17, the domU does not hear @releaseDomain (dom0 does); it finds out from its
- * port's status (see packages/channel/src/domain-death-watch.ts).
+ * port's status, or, where the backend cannot read port status (Linux's evtchn device: the real
+ * backend), by asking Xen whether the peer domain still exists (probeDomain); see
+ * packages/channel/src/domain-death-watch.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { XsWatchEvent } from '@xenipc/core';
+import type { EventChannel, XenBackend, XsWatchEvent } from '@xenipc/core';
 import { joinSimulatedHost, type SimBackend, type SimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { controlPage, VchanClient, VchanServer, type CloseReason, type VchanEndpoint } from '@xenipc/channel';
 import { DomainProcess } from '../support/domain-process.js';
@@ -73,6 +75,24 @@ async function releaseSpy(backend: SimBackend): Promise<{ count: () => number; n
   return { count: () => events.length, next };
 }
 
+/** `backend`, except that its ports cannot tell their status: as the real backend on Linux. */
+function withoutPortStatus(backend: SimBackend, probes: { count: number }): XenBackend {
+  const blind = (evtchn: EventChannel): EventChannel => Object.assign(evtchn, { status: () => Promise.resolve('unknown' as const) });
+  return {
+    domid: backend.domid,
+    xenstore: backend.xenstore,
+    share: (peer, count, options) => backend.share(peer, count, options),
+    map: (peer, refs, options) => backend.map(peer, refs, options),
+    bindUnbound: async (peer) => blind(await backend.bindUnbound(peer)),
+    bindInterdomain: async (peer, port) => blind(await backend.bindInterdomain(peer, port)),
+    probeDomain: (domid) => {
+      probes.count++;
+      return backend.probeDomain(domid);
+    },
+    close: () => backend.close(),
+  };
+}
+
 function closeReason(endpoint: VchanEndpoint): Promise<CloseReason> {
   return new Promise((resolve) => endpoint.once('close', resolve));
 }
@@ -107,6 +127,28 @@ describe('a domU sees its peer domain die (no unmap-notify) as domain-gone', () 
     await dom0Hears.next; // dom0 heard @releaseDomain for that death ...
     await self.xenstore.read('domid'); // ... and a round trip later the domU still has not:
     expect(domUHears.count()).toBe(0);
+  }, 30_000);
+
+  it('as vchan server on a backend that cannot read port status (as on Linux): found by probing the domain', async () => {
+    const self = await join_();
+    const [peer, peerId] = await peerDomain();
+    const probes = { count: 0 };
+    const server = await VchanServer.listen(withoutPortStatus(self, probes), { peer: peerId, port: 'domu-death-probe', waitForClient: false });
+    cleanups.push(() => server.close());
+    const ringRef = Number((await peer.do('xsRead', { path: `${server.path}/ring-ref` })).value);
+    const port = Number((await peer.do('xsRead', { path: `${server.path}/event-channel` })).value);
+    const { channel } = await peer.do('bindInterdomain', { peer: self.domid, port });
+    const { region } = await peer.do('map', { peer: self.domid, refs: [ringRef] });
+    await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_CONNECTED });
+    await peer.do('notify', { channel, times: 1 });
+    await server.whenConnected();
+
+    const reason = closeReason(server);
+    const killedAt = performance.now();
+    await peer.kill();
+    expect(await reason).toBe('domain-gone');
+    expect(performance.now() - killedAt).toBeLessThan(DETECTION_BOUND_MS);
+    expect(probes.count).toBeGreaterThan(0); // xenstore could not tell (EACCES): Xen was asked
   }, 30_000);
 
   it('as vchan client: the server domain is SIGKILLed', async () => {

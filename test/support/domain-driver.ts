@@ -152,6 +152,8 @@ export class DomainDriver {
       }
       case 'status':
         return { status: await this.#channel(message['channel']).status() };
+      case 'probeDomain':
+        return { presence: await this.backend.probeDomain(message['domid'] as number) };
       case 'notify':
         for (let i = 0; i < ((message['times'] as number | undefined) ?? 1); i++) this.#channel(message['channel']).notify();
         return {};

@@ -21,7 +21,8 @@
 #                    domu-console.log, and whatever COMMAND writes to $XENIPC_OUT
 #   --verbose        stream the whole serial console (Xen, kernels), not only COMMAND's output
 # Environment: XENIPC_RIG_DIR (default /tmp/xenipc-rig), XENIPC_RIG_TIMINGS=1 (boot stage timings
-# on stderr), XENIPC_QEMU_MEM (MB, default 3072), XENIPC_DOM0_MEM (MB, default 1536),
+# on stderr), XENIPC_QEMU_MEM (MB, default 3584: dom0, the domU and a 512 MB second domU that
+# one test creates), XENIPC_DOM0_MEM (MB, default 1536),
 # XENIPC_QEMU_CPU (default max,-smap,-xsave: see the comment at -cpu), XENIPC_QEMU_ACCEL.
 # Exit status: COMMAND's; 124 timeout; 125 the rig failed (no status from dom0).
 # The serial console, with host timestamps: $XENIPC_RIG_DIR/runs/<id>/serial.log (last 5 runs kept).
@@ -98,7 +99,7 @@ QEMU=(qemu-system-x86_64 -machine pc -accel "${XENIPC_QEMU_ACCEL:-tcg,thread=mul
   # -xsave: with XSAVE (so AVX in glibc/V8), dom0 processes read garbage file contents, segfault
   # and abort in malloc as soon as a domU runs next to dom0 (register state corrupted across
   # domain switches under TCG); without it, runs are clean. KVM is not usable on this machine.
-  -cpu "${XENIPC_QEMU_CPU:-max,-smap,-xsave}" -smp 2 -m "${XENIPC_QEMU_MEM:-3072}"
+  -cpu "${XENIPC_QEMU_CPU:-max,-smap,-xsave}" -smp 2 -m "${XENIPC_QEMU_MEM:-3584}"
   -nographic -no-reboot -monitor none -serial stdio
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -kernel "$IMAGES/xen" -append "$XEN_ARGS"

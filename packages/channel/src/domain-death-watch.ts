@@ -29,7 +29,15 @@
  *   xen/common/event_channel.c:1530-1545); our end of an interdomain channel falls back to
  *   ECS_UNBOUND (event_channel.c:748-749) WITHOUT any event, and notifying it is silently dropped
  *   (event_channel.c:821-823). EVTCHNOP_status would say 'unbound', but Linux's /dev/xen/evtchn
- *   has no status ioctl (our real backend answers 'unknown'); it would take a privcmd hypercall.
+ *   has no status ioctl (our real backend answers 'unknown'); it would take a privcmd hypercall,
+ *   which Linux refuses a domU ("No target domain found, blocking all hypercalls").
+ * - Xen itself (XenBackend.probeDomain). EVTCHNOP_bind_interdomain looks the remote domain up
+ *   before anything else and answers ESRCH when there is none (event_channel.c,
+ *   evtchn_bind_interdomain); asked for port 0, which is reserved in every domain, it can never
+ *   bind, so any domain can ask without side effects. But a destroyed domain stays known (dying)
+ *   while another domain still maps its pages: a vchan SERVER (whose client mapped the server's
+ *   pages) sees its client's domain vanish within a poll period; a CLIENT holds the server's
+ *   pages mapped, so Xen keeps that domain until the client unmaps them (seen on the rig).
  *
  * So: connections that can see @releaseDomain (dom0, privileged domains) keep ONE watch on it per
  * xenstore connection, shared by all its channels (xenstored caps watches per domain) -- event
@@ -38,8 +46,8 @@
  * channel re-checks its port status (and xenstore), the only signals a domU has without its peer's
  * help (at most DOMU_DEATH_CHECKS_PER_POLL checks per period on average, so 1,000 channels cost
  * 64 status requests a second, not 1,000). The simulated host answers port status like EVTCHNOP_status, so there a domU sees a dead
- * peer within one poll period; on real Xen that needs the status hypercall or a peer-published
- * node (see peerHomeState() for the xenstore half of the decision).
+ * peer within one poll period; on real Xen a domU server sees it through probeDomain, a domU
+ * client does not (see VchanEndpoint.peerDomainVanished and peerHomeState() below).
  */
 import { type DomId, XenError, type XenStore, type XsWatchEvent } from '@xenipc/core';
 

@@ -131,7 +131,7 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private released = false;
   private releasing: Promise<void> | undefined;
   private withdrawing: Promise<void> | undefined;
-  private peerHomeSeen = false;
+  private peerDomainSeen = false;
   private readWaiters: ReadWaiter[] = [];
   private writeWaiters: WriteWaiter[] = [];
   private stopDomainWatch: (() => Promise<void>) | undefined;
@@ -366,26 +366,18 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     void this.checkPeerDomain();
   };
 
-  /** After @releaseDomain: is our peer's domain the one that went? */
+  /** After @releaseDomain (or a domU's poll): is our peer's domain the one that went? */
   private async checkPeerDomain(): Promise<void> {
     let gone: boolean;
     try {
       const status = await this.evtchn.status();
       if (status === 'interdomain') return;
-      // A connected port that fell back to unbound/closed means the other end is gone. A server
-      // still waiting for its client is unbound anyway, and Linux's evtchn device cannot tell
-      // ('unknown'): there, ask xenstore whether the peer's home still exists (the toolstack
-      // removes it when the domain dies; EACCES means it exists).
-      const waiting = status === 'unbound' && this.role === 'server' && !this.peerConnected;
-      if (status !== 'unknown' && !waiting) gone = true;
-      else {
-        // Only ENOENT proves the home is gone; EACCES (a domU's read) proves nothing.
-        const home = await peerHomeState(this.backend.xenstore, this.peer);
-        // A server may listen before its client's domain exists: only a home that was there
-        // and vanished means death.
-        if (home === 'present') this.peerHomeSeen = true;
-        gone = home === 'absent' && (this.peerHomeSeen || !waiting);
-      }
+      // A server still waiting for its client: its port is unbound anyway, and the client's
+      // domain may not even exist yet.
+      const waiting = this.role === 'server' && !this.peerConnected;
+      // A connected port that fell back to unbound/closed means the other end is gone. Linux's
+      // evtchn device cannot tell ('unknown'): there, ask whether the peer's domain still exists.
+      gone = status !== 'unknown' && !waiting ? true : await this.peerDomainVanished(waiting);
     } catch {
       return;
     }
@@ -393,6 +385,22 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     // A crash's unmap-notify may be in flight too; it names the cause more precisely.
     this.checkPeer();
     this.end('domain-gone');
+  }
+
+  /**
+   * Is the peer's domain gone? First xenstore (the toolstack removes a dead domain's home; only
+   * ENOENT proves it, a domU reading another domain's home gets EACCES either way), then Xen
+   * itself (probeDomain: any domain may ask). Xen keeps a dead domain whose pages we still map
+   * (a vchan client's view of its server) until we unmap them, so from a domU only a server
+   * learns this way that its client's domain died; see domain-death-watch.ts.
+   */
+  private async peerDomainVanished(waiting: boolean): Promise<boolean> {
+    let presence = await peerHomeState(this.backend.xenstore, this.peer);
+    if (presence === 'unknown') presence = await this.backend.probeDomain(this.peer);
+    if (presence === 'present') this.peerDomainSeen = true;
+    // A server may listen before its client's domain exists: only a domain that was there and
+    // vanished means death.
+    return presence === 'absent' && (this.peerDomainSeen || !waiting);
   }
 
   /** Read the peer's live byte (and goodbye flags) and act on a change. */

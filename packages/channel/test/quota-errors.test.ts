@@ -52,6 +52,7 @@ function withXenStore(backend: SimBackend, xenstore: XenStore): XenBackend {
     map: backend.map.bind(backend),
     bindUnbound: backend.bindUnbound.bind(backend),
     bindInterdomain: backend.bindInterdomain.bind(backend),
+    probeDomain: backend.probeDomain.bind(backend),
     close: async () => undefined,
   };
 }

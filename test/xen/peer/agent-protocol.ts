@@ -11,7 +11,7 @@
  * xenstore's 4096-byte payload limit: page contents are checked in place (byte patterns), never
  * shipped.
  */
-import type { DomId, EvtchnPort, GrantRef } from '@xenipc/core';
+import type { DomainPresence, DomId, EvtchnPort, GrantRef } from '@xenipc/core';
 
 export function agentDir(domid: DomId): string {
   return `/local/domain/${domid}/data/xenipc-agent`;
@@ -54,6 +54,8 @@ export interface AgentOps {
   poke: { args: { handle: Handle; offset: number; value: number }; result: null };
   bindUnbound: { args: { peer: DomId }; result: { handle: Handle; port: EvtchnPort } };
   bindInterdomain: { args: { peer: DomId; port: EvtchnPort }; result: { handle: Handle; port: EvtchnPort } };
+  /** XenBackend.probeDomain in the domU: does Xen still know `domid`? */
+  probeDomain: { args: { domid: DomId }; result: { presence: DomainPresence } };
   /** `times` notifies in a row (default 1). */
   notify: { args: { handle: Handle; times?: number }; result: null };
   /** Events received so far, once none arrived for `quietMs` (absorbs a spurious bind-time event). */

@@ -83,6 +83,7 @@ const handlers: { [K in AgentOp]: (args: AgentOps[K]['args']) => Promise<AgentOp
     const channel = await (await backend()).bindUnbound(peer);
     return { handle: countEvents(channel), port: channel.localPort };
   },
+  probeDomain: async ({ domid }) => ({ presence: await (await backend()).probeDomain(domid) }),
   bindInterdomain: async ({ peer, port }) => {
     const channel = await (await backend()).bindInterdomain(peer, port);
     return { handle: countEvents(channel), port: channel.localPort };

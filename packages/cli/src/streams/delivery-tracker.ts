@@ -24,6 +24,7 @@
  */
 import type { VchanEndpoint } from '@xenipc/channel';
 import type {
+  DomainPresence,
   DomId,
   EventChannel,
   EvtchnPort,
@@ -108,6 +109,10 @@ class SamplingBackend implements XenBackend {
     const evtchn = await this.inner.bindInterdomain(peer, remotePort);
     this.onBind(evtchn);
     return evtchn;
+  }
+
+  probeDomain(domid: DomId): Promise<DomainPresence> {
+    return this.inner.probeDomain(domid);
   }
 
   /** The real backend is closed by whoever opened it, not through the tracker. */

@@ -68,6 +68,13 @@ export interface ForeignMapping {
  */
 export type EventChannelStatus = 'interdomain' | 'unbound' | 'closed' | 'unknown';
 
+/**
+ * Whether Xen still knows a domain (XenBackend.probeDomain). 'present' includes a domain that was
+ * destroyed but whose pages another domain still maps: Xen keeps it (a "zombie") until they are
+ * unmapped. 'unknown' where the backend could not ask.
+ */
+export type DomainPresence = 'present' | 'absent' | 'unknown';
+
 export interface EventChannelEvents {
   /** The peer notified us. Coalesced: several notifies before delivery give one event. */
   event: () => void;
@@ -152,6 +159,13 @@ export interface XenBackend {
   bindUnbound(peer: DomId): Promise<EventChannel>;
   /** Connect to `peer`'s unbound port (EVTCHN BIND_INTERDOMAIN). */
   bindInterdomain(peer: DomId, remotePort: EvtchnPort): Promise<EventChannel>;
+  /**
+   * Does Xen still know domain `domid`? Any domain may ask, a domU included (which can neither
+   * read other domains' xenstore homes nor hear @releaseDomain): it is asked by binding port 0 of
+   * that domain, which never succeeds (port 0 is reserved in every domain) and fails with ESRCH
+   * when there is no such domain, EINVAL when there is (evtchn_bind_interdomain). Nothing is bound.
+   */
+  probeDomain(domid: DomId): Promise<DomainPresence>;
 
   /** Release everything this backend holds (mappings, grants, ports, the xenstore connection). */
   close(): Promise<void>;

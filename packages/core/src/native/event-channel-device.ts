@@ -11,7 +11,7 @@
  * events anyway).
  */
 import { checkDomid, checkPort, checkU32 } from '../backend/validate-args.js';
-import type { DomId, EvtchnPort } from '../backend/xen-backend.js';
+import type { DomainPresence, DomId, EvtchnPort } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
 import { callNative, toXenError } from './native-error.js';
@@ -56,6 +56,28 @@ export class EventChannelDevice extends XenDevice {
     checkPort(remotePort, syscall);
     const fd = this.fd;
     return this.#call(syscall, `bind to port ${remotePort} of domain ${domid}`, () => this.addon.evtchnBindInterdomain(fd, domid, remotePort));
+  }
+
+  /**
+   * IOCTL_EVTCHN_BIND_INTERDOMAIN to port 0 of `domid`, which can never be bound (Xen reserves port
+   * 0 in every domain): Xen looks the domain up first and answers ESRCH if there is none, EINVAL
+   * if there is (xen/common/event_channel.c, evtchn_bind_interdomain). Any other answer (EACCES
+   * on a restricted fd, ENOSPC when we are out of ports) proves nothing: 'unknown'.
+   */
+  probeDomain(domid: DomId): DomainPresence {
+    const syscall = 'IOCTL_EVTCHN_BIND_INTERDOMAIN';
+    checkDomid(domid, syscall);
+    const fd = this.fd;
+    let port: EvtchnPort;
+    try {
+      port = this.#call(syscall, `probe domain ${domid} (bind its reserved port 0)`, () => this.addon.evtchnBindInterdomain(fd, domid, 0));
+    } catch (err) {
+      if (XenError.is(err, 'ESRCH')) return 'absent';
+      return XenError.is(err, 'EINVAL') ? 'present' : 'unknown';
+    }
+    // Not Xen's behaviour; should a hypervisor ever bind it, give the port back at once.
+    this.#call('IOCTL_EVTCHN_UNBIND', `unbind port ${port}`, () => this.addon.evtchnUnbind(fd, port));
+    return 'present';
   }
 
   /** IOCTL_EVTCHN_BIND_UNBOUND_PORT: a new local port that `domid` may bind to. */

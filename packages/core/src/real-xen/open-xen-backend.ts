@@ -6,7 +6,7 @@
  * still use the other.
  */
 import { checkDomid, checkGrantRefs, checkPageCount, checkPort } from '../backend/validate-args.js';
-import type { DomId, EventChannel, EvtchnPort, ForeignMapping, GrantedPages, GrantRef, XenBackend, XenStore } from '../backend/xen-backend.js';
+import type { DomainPresence, DomId, EventChannel, EvtchnPort, ForeignMapping, GrantedPages, GrantRef, XenBackend, XenStore } from '../backend/xen-backend.js';
 import type { XenDeviceName } from '../native/device-errors.js';
 import { EventChannelDevice } from '../native/event-channel-device.js';
 import { GrantAllocator } from '../native/grant-allocator.js';
@@ -87,6 +87,12 @@ class RealXenBackend implements XenBackend {
     checkPort(remotePort, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
     this.#requireOpen();
     return this.#track(this.evtchn.bindInterdomain(peer, remotePort), peer);
+  }
+
+  async probeDomain(domid: DomId): Promise<DomainPresence> {
+    checkDomid(domid, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
+    this.#requireOpen();
+    return this.evtchn.probeDomain(domid);
   }
 
   #track(port: EvtchnPort, peer: DomId): XenEventChannel {

@@ -14,6 +14,7 @@
  * test can prove it released everything.
  */
 import {
+  type DomainPresence,
   type DomId,
   type EventChannel,
   type EvtchnPort,
@@ -134,6 +135,21 @@ export class LoopbackHost {
     return port;
   }
 
+  /**
+   * Internal: what Xen answers about `domid` (XenBackend.probeDomain). A destroyed domain whose
+   * pages a live domain still maps lingers as a zombie until they are unmapped, as on Xen.
+   */
+  domainPresence(domid: DomId): DomainPresence {
+    const state = this.domains.get(domid);
+    if (state === undefined) return 'absent';
+    if (!state.dead) return 'present';
+    for (const other of this.domains.values()) {
+      if (other.dead) continue;
+      for (const b of other.backends) if (b.mapsPagesOf(domid)) return 'present';
+    }
+    return 'absent';
+  }
+
   /** Kill every process of `domid` (SIGKILL): the kernel releases their grants, mappings and
    * ports, so unmap-notifies fire; the domain itself lives on. */
   crash(domid: DomId): void {
@@ -203,6 +219,21 @@ export class LoopbackBackend implements XenBackend {
 
   get mappingCount(): number {
     return this.mappings;
+  }
+
+  /** Internal: does this process map pages granted by `owner`? */
+  mapsPagesOf(owner: DomId): boolean {
+    for (const res of this.held) if (res instanceof LoopbackForeignMapping && res.peer === owner) return true;
+    return false;
+  }
+
+  probeDomain(domid: DomId): Promise<DomainPresence> {
+    return attempt(() => {
+      const syscall = 'IOCTL_EVTCHN_BIND_INTERDOMAIN';
+      this.check(syscall);
+      checkDomid(domid, syscall);
+      return this.host.domainPresence(domid);
+    });
   }
 
   private check(syscall: string): void {

@@ -31,6 +31,7 @@ export interface ShareReply { shareId: number; refs: GrantRef[]; file: SharedFil
 export interface MapReply { mapId: number; pages: Array<SharedFile & { offset: number }> }
 export interface BindReply { port: EvtchnPort; remote?: PeerEndpoint }
 export interface StatusReply { status: 'interdomain' | 'unbound' | 'closed' }
+export interface ProbeDomainReply { presence: 'present' | 'absent' }
 
 export type HostPush =
   | { push: 'connected'; port: EvtchnPort; remote: PeerEndpoint }

@@ -1,5 +1,6 @@
 /** XenBackend of one simulated domain (one process joined to a simulated host). */
 import {
+  type DomainPresence,
   type DomId,
   type EventChannelStatus,
   type EvtchnPort,
@@ -12,7 +13,7 @@ import {
 import { checkDomid, checkGrantRefs, checkPageCount, checkPort } from '@xenipc/core/backend-kit';
 import type { EventLinks } from './event-links.js';
 import type { HostConnection } from './host-connection.js';
-import type { BindReply, HostPush, MapReply, PeerEndpoint, ShareReply, SimLedger, SimLedgerDomain, StatusReply } from './host-protocol.js';
+import type { BindReply, HostPush, MapReply, PeerEndpoint, ProbeDomainReply, ShareReply, SimLedger, SimLedgerDomain, StatusReply } from './host-protocol.js';
 import { mapSharedFile, mapSharedPages } from './shared-file-mapping.js';
 import { SimEventChannel, type SimChannelHost } from './sim-event-channel.js';
 import { SimForeignMapping, SimGrantedPages, type SimRegion, type SimRegionHost } from './sim-grants.js';
@@ -130,6 +131,11 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
     checkDomid(peer, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
     checkPort(remotePort, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
     return this.#bind('bind-interdomain', peer, { remotePort });
+  }
+
+  async probeDomain(domid: DomId): Promise<DomainPresence> {
+    checkDomid(domid, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
+    return (await this.#host.request<ProbeDomainReply>('probe-domain', { domid })).presence;
   }
 
   /**

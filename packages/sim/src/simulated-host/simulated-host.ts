@@ -360,6 +360,14 @@ class Host implements SimulatedHost {
         this.#sendEvent(me, field(request, 'port'));
         return {};
       }
+      case 'probe-domain': {
+        // Xen's answer to binding port 0 of that domain: ESRCH (absent) once it is gone for good.
+        // A dead domain whose pages another domain still maps lingers as a zombie until they are
+        // unmapped (its shares outlive it here exactly as long), as on Xen.
+        const domid = field(request, 'domid');
+        checkDomid(domid, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
+        return { presence: this.#domains.has(domid) || this.#grants.grantsOf(domid) > 0 ? 'present' : 'absent' };
+      }
       case 'status': {
         const port = this.#ports.get(me, field(request, 'port'));
         return { status: port === undefined ? 'closed' : port.state };
