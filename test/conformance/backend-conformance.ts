@@ -232,7 +232,15 @@ export function describeBackendConformance(label: string, caps: HostCapabilities
         expect((await a.ask('probeDomain', { domid: 0x7ff0 })).error).toBe('EINVAL');
       });
 
-      it.skipIf(!caps.endsDomains)('probeDomain: a domain that ended is absent, but not while a live domain still maps its pages (skipped where the harness cannot end a domain)', async () => {
+      it('probeOwner: a mapping\'s granting domain is present while it lives; unknown once the mapping is closed', async () => {
+        const [a, b] = await two();
+        const { bRegion } = await shareAndMap(a, b);
+        expect((await b.do('probeOwner', { region: bRegion })).presence).toBe('present');
+        await b.do('closeRegion', { region: bRegion });
+        expect((await b.do('probeOwner', { region: bRegion })).presence).toBe('unknown');
+      });
+
+      it.skipIf(!caps.endsDomains)('probeDomain: a domain that ended is absent, but not while a live domain still maps its pages (probeOwner of that mapping: absent at once) (skipped where the harness cannot end a domain)', async () => {
         const h = await host();
         if (h.endDomain === undefined) throw new Error('endsDomains without endDomain');
         const a = await h.domain();
@@ -245,6 +253,8 @@ export function describeBackendConformance(label: string, caps: HostCapabilities
         await h.endDomain(unmapped);
         await expect.poll(async () => (await a.do('probeDomain', { domid: unmapped.domid })).presence, { timeout: 5000 }).toBe('absent');
         expect((await a.do('probeDomain', { domid: mapped.domid })).presence).toBe('present');
+        // ... but a grant copy from it fails (GNTST_bad_domain): the mapping's owner is gone.
+        expect((await a.do('probeOwner', { region })).presence).toBe('absent');
         await a.do('closeRegion', { region });
         await expect.poll(async () => (await a.do('probeDomain', { domid: mapped.domid })).presence, { timeout: 5000 }).toBe('absent');
       });

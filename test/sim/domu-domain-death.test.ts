@@ -4,8 +4,8 @@
  * is SIGKILLed nothing clears its live byte: only domain-death detection can end the channel.
  * As on real Xen 4.17, the domU does not hear @releaseDomain (dom0 does); it finds out from its
  * port's status, or, where the backend cannot read port status (Linux's evtchn device: the real
- * backend), by asking Xen whether the peer domain still exists (probeDomain); see
- * packages/channel/src/domain-death-watch.ts.
+ * backend), by asking Xen: a server probes the client's domain (probeDomain), a client tries a
+ * grant copy from the server's page (probeOwner); see packages/channel/src/domain-death-watch.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,13 +76,22 @@ async function releaseSpy(backend: SimBackend): Promise<{ count: () => number; n
 }
 
 /** `backend`, except that its ports cannot tell their status: as the real backend on Linux. */
-function withoutPortStatus(backend: SimBackend, probes: { count: number }): XenBackend {
+function withoutPortStatus(backend: SimBackend, probes: { count: number; owner?: number }): XenBackend {
   const blind = (evtchn: EventChannel): EventChannel => Object.assign(evtchn, { status: () => Promise.resolve('unknown' as const) });
   return {
     domid: backend.domid,
     xenstore: backend.xenstore,
     share: (peer, count, options) => backend.share(peer, count, options),
-    map: (peer, refs, options) => backend.map(peer, refs, options),
+    map: async (peer, refs, options) => {
+      const mapping = await backend.map(peer, refs, options);
+      const probeOwner = mapping.probeOwner.bind(mapping);
+      return Object.assign(mapping, {
+        probeOwner: () => {
+          probes.owner = (probes.owner ?? 0) + 1;
+          return probeOwner();
+        },
+      });
+    },
     bindUnbound: async (peer) => blind(await backend.bindUnbound(peer)),
     bindInterdomain: async (peer, port) => blind(await backend.bindInterdomain(peer, port)),
     probeDomain: (domid) => {
@@ -151,35 +160,47 @@ describe('a domU sees its peer domain die (no unmap-notify) as domain-gone', () 
     expect(probes.count).toBeGreaterThan(0); // xenstore could not tell (EACCES): Xen was asked
   }, 30_000);
 
-  it('as vchan client: the server domain is SIGKILLed', async () => {
-    const self = await join_();
-    const [peer, peerId] = await peerDomain();
-    const domUHears = await releaseSpy(self);
+  for (const portStatus of [true, false]) {
+    const how = portStatus ? '' : ' on a backend that cannot read port status (as on Linux): found by a grant copy from its page';
+    it(`as vchan client: the server domain is SIGKILLed${how}`, async () => {
+      const self = await join_();
+      const [peer, peerId] = await peerDomain();
+      const domUHears = await releaseSpy(self);
 
-    // The server, by hand: one granted page with both rings in it, an unbound port, the keys.
-    const { region, refs } = await peer.do('share', { peer: self.domid, count: 1 });
-    const { port } = await peer.do('bindUnbound', { peer: self.domid });
-    await peer.do('poke', { region, offset: controlPage.LEFT_ORDER, value: 10 });
-    await peer.do('poke', { region, offset: controlPage.RIGHT_ORDER, value: 11 });
-    await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_WAITING });
-    await peer.do('poke', { region, offset: controlPage.SRV_LIVE, value: controlPage.LIVE_CONNECTED });
-    const path = `/local/domain/${peerId}/data/vchan/${self.domid}/domu-death-cli`;
-    const perms = [{ domid: peerId, perm: 'none' }, { domid: self.domid, perm: 'read' }];
-    await peer.do('xs', { method: 'write', args: [`${path}/ring-ref`, String((refs as number[])[0])] });
-    await peer.do('xs', { method: 'setPerms', args: [`${path}/ring-ref`, perms] });
-    await peer.do('xs', { method: 'write', args: [`${path}/event-channel`, String(port)] });
-    await peer.do('xs', { method: 'setPerms', args: [`${path}/event-channel`, perms] });
+      // The server, by hand: one granted page with both rings in it, an unbound port, the keys.
+      const { region, refs } = await peer.do('share', { peer: self.domid, count: 1 });
+      const { port } = await peer.do('bindUnbound', { peer: self.domid });
+      await peer.do('poke', { region, offset: controlPage.LEFT_ORDER, value: 10 });
+      await peer.do('poke', { region, offset: controlPage.RIGHT_ORDER, value: 11 });
+      await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_WAITING });
+      await peer.do('poke', { region, offset: controlPage.SRV_LIVE, value: controlPage.LIVE_CONNECTED });
+      const name = `domu-death-cli-${String(portStatus)}`;
+      const path = `/local/domain/${peerId}/data/vchan/${self.domid}/${name}`;
+      const perms = [{ domid: peerId, perm: 'none' }, { domid: self.domid, perm: 'read' }];
+      await peer.do('xs', { method: 'write', args: [`${path}/ring-ref`, String((refs as number[])[0])] });
+      await peer.do('xs', { method: 'setPerms', args: [`${path}/ring-ref`, perms] });
+      await peer.do('xs', { method: 'write', args: [`${path}/event-channel`, String(port)] });
+      await peer.do('xs', { method: 'setPerms', args: [`${path}/event-channel`, perms] });
 
-    const client = await VchanClient.connect(self, { peer: peerId, port: 'domu-death-cli', timeoutMs: 10_000 });
-    cleanups.push(() => client.close());
-    expect(client.isOpen).toBe(true);
+      const probes: { count: number; owner?: number } = { count: 0 };
+      const backend = portStatus ? self : withoutPortStatus(self, probes);
+      const client = await VchanClient.connect(backend, { peer: peerId, port: name, timeoutMs: 10_000 });
+      cleanups.push(() => client.close());
+      expect(client.isOpen).toBe(true);
 
-    const reason = closeReason(client);
-    const killedAt = performance.now();
-    await peer.kill();
-    expect(await reason).toBe('domain-gone');
-    expect(performance.now() - killedAt).toBeLessThan(DETECTION_BOUND_MS);
-    await self.xenstore.read('domid');
-    expect(domUHears.count()).toBe(0);
-  }, 30_000);
+      const reason = closeReason(client);
+      const killedAt = performance.now();
+      await peer.kill();
+      expect(await reason).toBe('domain-gone');
+      expect(performance.now() - killedAt).toBeLessThan(DETECTION_BOUND_MS);
+      await self.xenstore.read('domid');
+      expect(domUHears.count()).toBe(0);
+      // Xen was asked through the mapping (a grant copy), never by probing the domain: the
+      // client's own mapping of the server's pages would keep a dead server domain known.
+      if (!portStatus) {
+        expect(probes.owner).toBeGreaterThan(0);
+        expect(probes.count).toBe(0);
+      }
+    }, 30_000);
+  }
 });

@@ -152,6 +152,11 @@ export class DomainDriver {
       }
       case 'status':
         return { status: await this.#channel(message['channel']).status() };
+      case 'probeOwner': {
+        const region = this.#regions[message['region'] as number];
+        if (region === undefined || !('probeOwner' in region)) throw new Error(`no mapping ${String(message['region'])}`);
+        return { presence: await region.probeOwner() };
+      }
       case 'probeDomain':
         return { presence: await this.backend.probeDomain(message['domid'] as number) };
       case 'notify':

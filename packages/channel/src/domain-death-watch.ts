@@ -31,13 +31,15 @@
  *   (event_channel.c:821-823). EVTCHNOP_status would say 'unbound', but Linux's /dev/xen/evtchn
  *   has no status ioctl (our real backend answers 'unknown'); it would take a privcmd hypercall,
  *   which Linux refuses a domU ("No target domain found, blocking all hypercalls").
- * - Xen itself (XenBackend.probeDomain). EVTCHNOP_bind_interdomain looks the remote domain up
- *   before anything else and answers ESRCH when there is none (event_channel.c,
- *   evtchn_bind_interdomain); asked for port 0, which is reserved in every domain, it can never
- *   bind, so any domain can ask without side effects. But a destroyed domain stays known (dying)
- *   while another domain still maps its pages: a vchan SERVER (whose client mapped the server's
- *   pages) sees its client's domain vanish within a poll period; a CLIENT holds the server's
- *   pages mapped, so Xen keeps that domain until the client unmaps them (seen on the rig).
+ * - Xen itself, which any domain may ask. XenBackend.probeDomain: EVTCHNOP_bind_interdomain looks
+ *   the remote domain up before anything else and answers ESRCH when there is none
+ *   (event_channel.c, evtchn_bind_interdomain); asked for port 0, which is reserved in every
+ *   domain, it can never bind, so it has no side effect. But a destroyed domain stays known
+ *   (dying) while another domain still maps its pages, so this serves a vchan SERVER (its client
+ *   maps the server's pages, not the other way round). ForeignMapping.probeOwner: a 1-byte grant
+ *   copy from a page we map fails with GNTST_bad_domain as soon as its owner is destroyed, while
+ *   the mapping itself stays valid; this serves a vchan CLIENT. Both seen on Xen 4.17 in the rig
+ *   (test/xen/cross-domain/domu-peer-death.xen.test.ts).
  *
  * So: connections that can see @releaseDomain (dom0, privileged domains) keep ONE watch on it per
  * xenstore connection, shared by all its channels (xenstored caps watches per domain) -- event
@@ -45,9 +47,9 @@
  * /local/domain, which is "n0" like @releaseDomain) also polls: every DOMU_DEATH_POLL_MS each
  * channel re-checks its port status (and xenstore), the only signals a domU has without its peer's
  * help (at most DOMU_DEATH_CHECKS_PER_POLL checks per period on average, so 1,000 channels cost
- * 64 status requests a second, not 1,000). The simulated host answers port status like EVTCHNOP_status, so there a domU sees a dead
- * peer within one poll period; on real Xen a domU server sees it through probeDomain, a domU
- * client does not (see VchanEndpoint.peerDomainVanished and peerHomeState() below).
+ * 64 status requests a second, not 1,000). The simulated host answers port status like EVTCHNOP_status; where it is 'unknown' (Linux),
+ * xenstore and then Xen are asked (VchanEndpoint.peerDomainVanished, peerHomeState() below): a
+ * domU sees a dead peer within about one poll period either way.
  */
 import { type DomId, XenError, type XenStore, type XsWatchEvent } from '@xenipc/core';
 

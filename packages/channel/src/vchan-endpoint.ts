@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import {
+  type DomainPresence,
   type DomId,
   type EventChannel,
   type EvtchnPort,
@@ -390,17 +391,25 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   /**
    * Is the peer's domain gone? First xenstore (the toolstack removes a dead domain's home; only
    * ENOENT proves it, a domU reading another domain's home gets EACCES either way), then Xen
-   * itself (probeDomain: any domain may ask). Xen keeps a dead domain whose pages we still map
-   * (a vchan client's view of its server) until we unmap them, so from a domU only a server
-   * learns this way that its client's domain died; see domain-death-watch.ts.
+   * itself, which any domain may ask; see domain-death-watch.ts.
    */
   private async peerDomainVanished(waiting: boolean): Promise<boolean> {
     let presence = await peerHomeState(this.backend.xenstore, this.peer);
-    if (presence === 'unknown') presence = await this.backend.probeDomain(this.peer);
+    if (presence === 'unknown') presence = await this.askXenAboutPeer();
     if (presence === 'present') this.peerDomainSeen = true;
     // A server may listen before its client's domain exists: only a domain that was there and
     // vanished means death.
     return presence === 'absent' && (this.peerDomainSeen || !waiting);
+  }
+
+  /**
+   * A client maps its server's pages, which keeps a destroyed server domain known to Xen
+   * (probeDomain: 'present') until we unmap them; a grant copy from those pages fails at once
+   * (probeOwner). A server maps nothing of its client: it probes the domain.
+   */
+  private askXenAboutPeer(): Promise<DomainPresence> {
+    const control = this.parts.control;
+    return 'probeOwner' in control ? control.probeOwner() : this.backend.probeDomain(this.peer);
   }
 
   /** Read the peer's live byte (and goodbye flags) and act on a change. */

@@ -1,17 +1,18 @@
 /**
  * Domain death seen from a domU (issue 17). The survivor is the suite's domU (its peer agent runs
- * our vchan server there); the domain that dies is a second domU this file creates
- * (`XENIPC_DOMU=xenipc-peer2 xenipc-domu start`: same kernel and ramdisk, so it runs a peer agent
- * too, and libxenvchan's vchan-socket-proxy as our client) and ends with `xl destroy`.
+ * our vchan server and our vchan client there); the domain that dies is a second domU this file
+ * creates (`XENIPC_DOMU=xenipc-peer2 xenipc-domu start`: same kernel and ramdisk, so it runs a
+ * peer agent too, and libxenvchan's vchan-socket-proxy as the other end of both channels) and
+ * ends with `xl destroy`.
  *
  * A domU hears no @releaseDomain and gets EACCES for another domain's xenstore home whether it
- * exists or not; Linux's evtchn device cannot read a port's status. What it can ask is Xen itself:
- * binding port 0 of a domain answers ESRCH once there is no such domain (XenBackend.probeDomain).
- * But Xen keeps a destroyed domain (dying) while another domain maps its pages, so the test
- * checks that too: the survivor first maps a page of the victim, and only once it unmaps it does
- * the victim vanish and our server see `domain-gone`. (That is why a vchan client, which maps its
- * server's pages, cannot learn this way that its server's domain died; see
- * packages/channel/src/domain-death-watch.ts.)
+ * exists or not; Linux's evtchn device cannot read a port's status. What it can ask is Xen itself
+ * (packages/channel/src/domain-death-watch.ts): binding port 0 of a domain answers ESRCH once
+ * there is no such domain (XenBackend.probeDomain, what our server uses), but Xen keeps a
+ * destroyed domain (dying) while another domain maps its pages; a grant copy from a page of a
+ * dying domain fails at once (ForeignMapping.probeOwner, what our client uses: it maps its
+ * server's pages). The test runs both in the survivor and also holds a page of the victim mapped
+ * outside any channel, so the server's answer must wait until that page is unmapped.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -48,36 +49,48 @@ describe.skipIf(!runningInXen)('a domU sees its peer domain (another domU) destr
     await closeCrossDomain(ends);
   });
 
-  it('our vchan server in the domU: domain-gone once Xen lets the destroyed client domain go (not while the survivor maps a page of it); then it releases everything and exits 0', async () => {
+  it('our vchan client in the domU sees domain-gone at once (a grant copy from the dead server\'s page fails); our vchan server only once Xen lets the dead client domain go, i.e. not while the survivor maps a page of it; both release everything and exit 0', async () => {
     const { agent: survivor, peer: survivorId } = ends;
     const dying = victim!;
-    const port = 'peer-death';
-    const server = await survivor.call('startProcess', tsProgram('test/xen/peer/vchan-pump-program.ts', ['server', String(victimId), port, String(64 * 1024)]));
-    await dying.call('startProcess', proxyPump({ mode: 'client', peer: survivorId, path: `/local/domain/${survivorId}/data/vchan/${victimId}/${port}` }));
-    await survivor.call('awaitProcessOutput', { handle: server.handle, text: '"event":"moved"', timeoutMs: 120_000 }, 130_000);
+    const ours = async (role: 'server' | 'client', port: string) => (await survivor.call('startProcess', tsProgram('test/xen/peer/vchan-pump-program.ts', [role, String(victimId), port, ...(role === 'server' ? [String(64 * 1024)] : [])]))).handle;
+    const output = async (handle: number, text: string, timeoutMs: number) => (await survivor.call('awaitProcessOutput', { handle, text, timeoutMs }, timeoutMs + 10_000)).stdout;
+    const server = await ours('server', 'pd-srv');
+    await dying.call('startProcess', proxyPump({ mode: 'client', peer: survivorId, path: `/local/domain/${survivorId}/data/vchan/${victimId}/pd-srv` }));
+    await dying.call('startProcess', proxyPump({ mode: 'server', peer: survivorId, path: `/local/domain/${victimId}/data/vchan/${survivorId}/pd-cli` }));
+    const client = await ours('client', 'pd-cli');
+    for (const pump of [server, client]) await output(pump, '"event":"moved"', 120_000);
     expect((await survivor.call('probeDomain', { domid: victimId })).presence).toBe('present');
 
-    // The survivor maps a page the victim shares: Xen cannot free the victim while it is mapped.
+    // The survivor also maps a page the victim shares, outside any channel: as long as it does,
+    // Xen cannot free the destroyed victim.
     const { refs } = await dying.call('share', { peer: survivorId, pages: 1 });
     const mapping = await survivor.call('map', { peer: victimId, refs });
 
+    const destroyedAt = performance.now();
     await run('xl', ['destroy', String(victimId)]);
     dying.close();
     victim = undefined;
+    const clientEnd = await output(client, '"event":"closed"', 60_000);
+    const clientSeenMs = performance.now() - destroyedAt;
+    expect(clientEnd).toContain('"reason":"domain-gone"');
+    const clientResult = await survivor.call('processResult', { handle: client, timeoutMs: 60_000 }, 70_000);
+    expect(clientResult.code).toBe(0);
+    expect(clientResult.stdout).toContain('"xenMappings":0');
+
+    // Our client let go of the victim's pages; the survivor's other mapping still holds it.
     await sleep(ZOMBIE_WATCH_MS);
     expect((await survivor.call('probeDomain', { domid: victimId })).presence).toBe('present');
-    const whileZombie = await survivor.call('awaitProcessOutput', { handle: server.handle, text: '"event":"connected"', timeoutMs: 1000 });
-    expect(whileZombie.stdout).not.toContain('"event":"closed"');
+    expect(await output(server, '"event":"connected"', 1000)).not.toContain('"event":"closed"');
 
     const unmappedAt = performance.now();
     await survivor.call('close', { handle: mapping.handle });
-    const closed = await survivor.call('awaitProcessOutput', { handle: server.handle, text: '"event":"closed"', timeoutMs: 60_000 }, 70_000);
-    const seenAfterMs = performance.now() - unmappedAt;
-    expect(closed.stdout).toContain('"reason":"domain-gone"');
+    const serverEnd = await output(server, '"event":"closed"', 60_000);
+    const serverSeenMs = performance.now() - unmappedAt;
+    expect(serverEnd).toContain('"reason":"domain-gone"');
     expect((await survivor.call('probeDomain', { domid: victimId })).presence).toBe('absent');
-    const result = await survivor.call('processResult', { handle: server.handle, timeoutMs: 60_000 }, 70_000);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('"xenMappings":0');
-    console.log(`domU server: domain-gone seen ${seenAfterMs.toFixed(0)} ms after the survivor unmapped the destroyed domain's page`);
+    const serverResult = await survivor.call('processResult', { handle: server, timeoutMs: 60_000 }, 70_000);
+    expect(serverResult.code).toBe(0);
+    expect(serverResult.stdout).toContain('"xenMappings":0');
+    console.log(`domU client: domain-gone ${clientSeenMs.toFixed(0)} ms after xl destroy began; domU server: ${serverSeenMs.toFixed(0)} ms after the survivor unmapped the destroyed domain's last page`);
   }, TIMEOUT_MS);
 });

@@ -57,6 +57,14 @@ export interface ForeignMapping {
   /** refs.length * PAGE_SIZE bytes. Detached (byteLength 0) after close(). */
   readonly buffer: ArrayBuffer;
   setUnmapNotify(notify: UnmapNotify): void;
+  /**
+   * Is the domain that granted these pages still running? Asked with a 1-byte grant copy from
+   * the first page: Xen refuses copies from a domain that was destroyed (GNTST_bad_domain) even
+   * while it lingers because we map its pages, and this mapping stays readable meanwhile (seen on
+   * Xen 4.17). So, unlike XenBackend.probeDomain, a dying domain is 'absent' here. 'unknown' after
+   * close() or for any other refusal.
+   */
+  probeOwner(): Promise<DomainPresence>;
   /** Unmap. Idempotent. Fires the unmap notification. */
   close(): void;
 }

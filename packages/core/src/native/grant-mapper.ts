@@ -8,7 +8,7 @@
  * unregisters, and a mapping whose buffer is garbage-collected is unregistered afterwards.
  */
 import { checkDomid, checkGrantRefs, checkPageCount, checkU32 } from '../backend/validate-args.js';
-import { PAGE_SIZE, type DomId, type GrantRef } from '../backend/xen-backend.js';
+import { PAGE_SIZE, type DomainPresence, type DomId, type GrantRef } from '../backend/xen-backend.js';
 import { XenError } from '../xen-error.js';
 import { ioctlContext } from './device-errors.js';
 import { checkFileOffset, checkMmapIndex } from './device-offsets.js';
@@ -16,7 +16,10 @@ import { MappedGrantRegion } from './mapped-grant-region.js';
 import { toNativeSegments, type GrantCopySegment } from './grant-copy.js';
 import { MemoryMapping } from './memory-mapping.js';
 import { callNative, toXenError } from './native-error.js';
-import { GNTDEV_DMA_FLAG_COHERENT, GNTDEV_DMA_FLAG_WC } from './uapi-constants.js';
+import { GNTDEV_DMA_FLAG_COHERENT, GNTDEV_DMA_FLAG_WC, GNTST_BAD_DOMAIN, GNTST_OKAY } from './uapi-constants.js';
+
+/** Where GrantMapping.probeOwner() copies its one byte to. */
+const probeByte = new Uint8Array(1);
 import { unmapNotifyAction, type UnmapNotifyRequest } from './unmap-notify-args.js';
 import { XenDevice, type OpenDeviceOptions } from './xen-device.js';
 
@@ -58,6 +61,17 @@ export class GrantMapping extends MappedGrantRegion {
     this.requireOpen(syscall, 'the grant mapping was');
     const { action, offset, port } = unmapNotifyAction(request, this.refs.length * PAGE_SIZE, this.writable, syscall);
     this.mapper.setUnmapNotify(this.index + offset, action, port);
+  }
+
+  /**
+   * A 1-byte IOCTL_GNTDEV_GRANT_COPY from our first page's grant: 'absent' when Xen answers
+   * GNTST_bad_domain (its owner is gone or dying), 'present' when the copy succeeds.
+   */
+  probeOwner(): DomainPresence {
+    if (this.closed) return 'unknown';
+    const [status] = this.mapper.grantCopy([{ source: { ref: this.refs[0] as GrantRef, domid: this.domids[0] as DomId, offset: 0 }, dest: { buffer: probeByte }, length: 1 }]);
+    if (status === GNTST_OKAY) return 'present';
+    return status === GNTST_BAD_DOMAIN ? 'absent' : 'unknown';
   }
 
   protected release(): void {

@@ -36,3 +36,5 @@ export const GRANT_STATUS_NAMES: Readonly<Record<number, string>> = {
   [-13]: 'GNTST_no_space',
 };
 export const GNTST_OKAY = 0;
+/** The grant's domain does not exist or is dying (a grant copy from a destroyed domain). */
+export const GNTST_BAD_DOMAIN = -2;

@@ -1,7 +1,7 @@
 /**
  * The backend's GrantedPages and ForeignMapping over the gntalloc and gntdev wrappers.
  */
-import { type DomId, type ForeignMapping, type GrantedPages, type GrantRef, type UnmapNotify } from '../backend/xen-backend.js';
+import { type DomainPresence, type DomId, type ForeignMapping, type GrantedPages, type GrantRef, type UnmapNotify } from '../backend/xen-backend.js';
 import type { GrantMapping } from '../native/grant-mapper.js';
 import type { SharedGrantPages } from '../native/grant-allocator.js';
 import { toNotifyRequest } from './unmap-notify-port.js';
@@ -64,6 +64,14 @@ export class XenForeignMapping implements ForeignMapping {
   /** One notification per map (the kernel replaces the previous one). */
   setUnmapNotify(notify: UnmapNotify): void {
     this.mapping.setUnmapNotify(toNotifyRequest(notify, this.ownsChannel, 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY'));
+  }
+
+  probeOwner(): Promise<DomainPresence> {
+    try {
+      return Promise.resolve(this.mapping.probeOwner());
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   close(): void {

@@ -7,6 +7,7 @@
  */
 import { closeSync } from 'node:fs';
 import {
+  type DomainPresence,
   type DomId,
   type EventChannel,
   type ForeignMapping,
@@ -116,6 +117,10 @@ abstract class LoopbackRegion implements HeldResource {
     return this.mapping.buffer;
   }
 
+  protected get isClosed(): boolean {
+    return this.closed;
+  }
+
   setUnmapNotify(notify: UnmapNotify): void {
     checkNotify(notify, this.mapping.byteLength, this.writable, this.ownsPort, this.notifySyscall);
     this.notify = notify;
@@ -171,7 +176,14 @@ export class LoopbackForeignMapping extends LoopbackRegion implements ForeignMap
     readonly writable: boolean,
     ownsPort: (ch: EventChannel) => boolean,
     onRelease: (res: HeldResource) => void,
+    private readonly ownerAlive: () => boolean,
   ) {
     super(mapGrantedPages(pages, writable), [...refs], ownsPort, onRelease);
+  }
+
+  /** As Xen: a grant copy from a destroyed (dying) domain fails while our mapping lasts. */
+  probeOwner(): Promise<DomainPresence> {
+    if (this.isClosed) return Promise.resolve('unknown');
+    return Promise.resolve(this.ownerAlive() ? 'present' : 'absent');
   }
 }

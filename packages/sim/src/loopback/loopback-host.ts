@@ -136,9 +136,16 @@ export class LoopbackHost {
   }
 
   /**
-   * Internal: what Xen answers about `domid` (XenBackend.probeDomain). A destroyed domain whose
-   * pages a live domain still maps lingers as a zombie until they are unmapped, as on Xen.
+   * Internal: what Xen answers about `domid`. domainAlive: ForeignMapping.probeOwner (a grant copy
+   * from it works). domainPresence: XenBackend.probeDomain, where a destroyed domain whose pages a
+   * live domain still maps lingers as a zombie until they are unmapped, as on Xen.
    */
+  domainAlive(domid: DomId): boolean {
+    const state = this.domains.get(domid);
+    return state !== undefined && !state.dead;
+  }
+
+  /** Internal: as domainAlive, but a destroyed domain whose pages are still mapped lingers. */
   domainPresence(domid: DomId): DomainPresence {
     const state = this.domains.get(domid);
     if (state === undefined) return 'absent';
@@ -280,7 +287,7 @@ export class LoopbackBackend implements XenBackend {
       const mapping = new LoopbackForeignMapping(peer, pages, refs, writable, this.ownsPort, (res) => {
         this.held.delete(res);
         this.mappings -= 1;
-      });
+      }, () => this.host.domainAlive(peer));
       this.mappings += 1;
       this.held.add(mapping);
       return mapping;

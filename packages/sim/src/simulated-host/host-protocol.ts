@@ -31,7 +31,8 @@ export interface ShareReply { shareId: number; refs: GrantRef[]; file: SharedFil
 export interface MapReply { mapId: number; pages: Array<SharedFile & { offset: number }> }
 export interface BindReply { port: EvtchnPort; remote?: PeerEndpoint }
 export interface StatusReply { status: 'interdomain' | 'unbound' | 'closed' }
-export interface ProbeDomainReply { presence: 'present' | 'absent' }
+/** presence: as binding port 0 of it would answer; dying: destroyed, kept while others map its pages. */
+export interface ProbeDomainReply { presence: 'present' | 'absent'; dying: boolean }
 
 export type HostPush =
   | { push: 'connected'; port: EvtchnPort; remote: PeerEndpoint }

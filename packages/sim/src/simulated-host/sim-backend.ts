@@ -135,7 +135,12 @@ export class SimBackend implements XenBackend, SimChannelHost, SimRegionHost {
 
   async probeDomain(domid: DomId): Promise<DomainPresence> {
     checkDomid(domid, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
-    return (await this.#host.request<ProbeDomainReply>('probe-domain', { domid })).presence;
+    return (await this.domainState(domid)).presence;
+  }
+
+  // SimRegionHost
+  domainState(domid: DomId): Promise<ProbeDomainReply> {
+    return this.#host.request<ProbeDomainReply>('probe-domain', { domid });
   }
 
   /**

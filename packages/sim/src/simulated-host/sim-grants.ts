@@ -4,6 +4,7 @@
  * byte, unmap, send the notify event); if the process dies first, the host does it instead.
  */
 import {
+  type DomainPresence,
   type DomId,
   type ForeignMapping,
   type GrantedPages,
@@ -13,6 +14,7 @@ import {
   XenError,
 } from '@xenipc/core';
 import { checkNotifyOffset } from '@xenipc/core/backend-kit';
+import type { ProbeDomainReply } from './host-protocol.js';
 import { SimEventChannel } from './sim-event-channel.js';
 
 /** The backend services a region needs. */
@@ -20,6 +22,8 @@ export interface SimRegionHost {
   /** Channels bound through this backend (unmap notify may only use those). */
   ownsChannel(channel: unknown): channel is SimEventChannel;
   registerNotify(target: 'share' | 'map', id: number, clearByte: number | undefined, port: number | undefined): void;
+  /** Xen's view of `domid` (see XenBackend.probeDomain / ForeignMapping.probeOwner). */
+  domainState(domid: DomId): Promise<ProbeDomainReply>;
   released(region: SimRegion): void;
 }
 
@@ -52,6 +56,10 @@ export abstract class SimRegion {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  protected get regionHost(): SimRegionHost {
+    return this.#host;
   }
 
   setUnmapNotify(notify: UnmapNotify): void {
@@ -94,4 +102,11 @@ export class SimGrantedPages extends SimRegion implements GrantedPages {
 export class SimForeignMapping extends SimRegion implements ForeignMapping {
   protected readonly target = 'map';
   protected readonly notifySyscall = 'IOCTL_GNTDEV_SET_UNMAP_NOTIFY';
+
+  /** As Xen: a grant copy from a dying domain fails (GNTST_bad_domain) while our mapping lasts. */
+  async probeOwner(): Promise<DomainPresence> {
+    if (this.closed) return 'unknown';
+    const { presence, dying } = await this.regionHost.domainState(this.peer);
+    return presence === 'present' && !dying ? 'present' : 'absent';
+  }
 }

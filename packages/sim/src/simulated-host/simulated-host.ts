@@ -366,7 +366,9 @@ class Host implements SimulatedHost {
         // unmapped (its shares outlive it here exactly as long), as on Xen.
         const domid = field(request, 'domid');
         checkDomid(domid, 'IOCTL_EVTCHN_BIND_INTERDOMAIN');
-        return { presence: this.#domains.has(domid) || this.#grants.grantsOf(domid) > 0 ? 'present' : 'absent' };
+        const alive = this.#domains.has(domid);
+        const dying = !alive && this.#grants.grantsOf(domid) > 0;
+        return { presence: alive || dying ? 'present' : 'absent', dying };
       }
       case 'status': {
         const port = this.#ports.get(me, field(request, 'port'));
