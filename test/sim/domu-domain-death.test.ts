@@ -102,6 +102,17 @@ function withoutPortStatus(backend: SimBackend, probes: { count: number; owner?:
   };
 }
 
+/** The client, by hand: bind, map the control page, say "connected", notify. No unmap-notify. */
+async function connectByHand(peer: DomainProcess, serverDomid: number, server: VchanServer): Promise<void> {
+  const ringRef = Number((await peer.do('xsRead', { path: `${server.path}/ring-ref` })).value);
+  const port = Number((await peer.do('xsRead', { path: `${server.path}/event-channel` })).value);
+  const { channel } = await peer.do('bindInterdomain', { peer: serverDomid, port });
+  const { region } = await peer.do('map', { peer: serverDomid, refs: [ringRef] });
+  await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_CONNECTED });
+  await peer.do('notify', { channel, times: 1 });
+  await server.whenConnected();
+}
+
 function closeReason(endpoint: VchanEndpoint): Promise<CloseReason> {
   return new Promise((resolve) => endpoint.once('close', resolve));
 }
@@ -117,14 +128,7 @@ describe('a domU sees its peer domain die (no unmap-notify) as domain-gone', () 
 
     const server = await VchanServer.listen(self, { peer: peerId, port: 'domu-death-srv', waitForClient: false });
     cleanups.push(() => server.close());
-    // The client, by hand: bind, map the control page, say "connected", notify. No unmap-notify.
-    const ringRef = Number((await peer.do('xsRead', { path: `${server.path}/ring-ref` })).value);
-    const port = Number((await peer.do('xsRead', { path: `${server.path}/event-channel` })).value);
-    const { channel } = await peer.do('bindInterdomain', { peer: self.domid, port });
-    const { region } = await peer.do('map', { peer: self.domid, refs: [ringRef] });
-    await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_CONNECTED });
-    await peer.do('notify', { channel, times: 1 });
-    await server.whenConnected();
+    await connectByHand(peer, self.domid, server);
 
     const reason = closeReason(server);
     const killedAt = performance.now();
@@ -144,13 +148,7 @@ describe('a domU sees its peer domain die (no unmap-notify) as domain-gone', () 
     const probes = { count: 0 };
     const server = await VchanServer.listen(withoutPortStatus(self, probes), { peer: peerId, port: 'domu-death-probe', waitForClient: false });
     cleanups.push(() => server.close());
-    const ringRef = Number((await peer.do('xsRead', { path: `${server.path}/ring-ref` })).value);
-    const port = Number((await peer.do('xsRead', { path: `${server.path}/event-channel` })).value);
-    const { channel } = await peer.do('bindInterdomain', { peer: self.domid, port });
-    const { region } = await peer.do('map', { peer: self.domid, refs: [ringRef] });
-    await peer.do('poke', { region, offset: controlPage.CLI_LIVE, value: controlPage.LIVE_CONNECTED });
-    await peer.do('notify', { channel, times: 1 });
-    await server.whenConnected();
+    await connectByHand(peer, self.domid, server);
 
     const reason = closeReason(server);
     const killedAt = performance.now();
