@@ -5,8 +5,8 @@
  *   the ring (closing the race where the peer moved between our check and our request).
  * - send(bit): after publishing an index: atomic fetch-and-clear of the bit in OUR notify byte;
  *   only if the peer had asked do we pay for an event. So a busy pair never makes a syscall.
- * - drained(): one exception, for plain libxenvchan peers. libxenvchan's own tools may wait for
- *   an event after a write that fit without asking for one (vchan-socket-proxy, at the end of
+ * - unasked events: one exception, for plain libxenvchan peers. libxenvchan's own tools may
+ *   wait for an event after a write that fit without asking for one (vchan-socket-proxy, at the end of
  *   its input: it writes the rest, then blocks in libxenvchan_wait until the reader acts, and
  *   would wait forever). So when we have emptied the ring of a peer that does not speak xenipc's
  *   extension (no FLAG_SPEAKS_GOODBYE in its notify byte), we send it an event even unasked: a
@@ -17,6 +17,7 @@ import { FLAG_SPEAKS_GOODBYE } from './control-page.js';
 
 export class Notifier {
   private readonly clearMask: Uint8Array = new Uint8Array(256);
+  private peerIsXenipc = false;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -44,9 +45,16 @@ export class Notifier {
     return true;
   }
 
-  /** We emptied the ring the peer writes: wake a plain libxenvchan peer even if it did not ask. */
-  drained(): void {
-    if ((Atomics.load(this.bytes, this.peerOffset) & FLAG_SPEAKS_GOODBYE) === 0) this.port.notify();
+  /**
+   * True if the peer speaks xenipc's extension, so it needs no unasked event when we empty its
+   * ring (see the header). Latched once seen: a xenipc peer sets the flag before its first
+   * write and never clears it, so the hot path stops loading the peer's byte; a hostile peer
+   * that clears it later only loses the spurious events it would have got.
+   */
+  peerSpeaksGoodbye(): boolean {
+    if (this.peerIsXenipc) return true;
+    this.peerIsXenipc = (Atomics.load(this.bytes, this.peerOffset) & FLAG_SPEAKS_GOODBYE) !== 0;
+    return this.peerIsXenipc;
   }
 
   /** An unconditional event (connect, close); spurious events are part of the protocol. */

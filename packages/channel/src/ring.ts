@@ -109,12 +109,15 @@ export class RingConsumer extends RingSide {
 
   /**
    * Store cons (seq-cst, so the copies above happen-before it), then wake a writer that asked;
-   * a plain libxenvchan writer also when we emptied the ring (Notifier.drained()).
+   * a plain libxenvchan writer also when we emptied the ring (see notifier.ts). With a xenipc
+   * peer that costs nothing once its flag was seen: no further load of the shared line (each
+   * one is a cache miss while the peer spins on it; measured 0.07 us per ping-pong round trip).
    */
   publish(): void {
     Atomics.store(this.words, this.ownIndex, this.cons | 0);
-    if (this.notifier.send(NOTIFY_READ)) return;
-    if (Atomics.load(this.words, this.peerIndex) >>> 0 === this.cons) this.notifier.drained();
+    const notifier = this.notifier;
+    if (notifier.send(NOTIFY_READ) || notifier.peerSpeaksGoodbye()) return;
+    if (Atomics.load(this.words, this.peerIndex) >>> 0 === this.cons) notifier.kick();
   }
 
   /** Ask for an event when the peer writes. */
