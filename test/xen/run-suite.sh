@@ -11,7 +11,7 @@
 #      if the run was cut short (timeout, hang, crash), from the console captured so far: what
 #      passed, what failed, and which tests were still running (UNFINISHED).
 #   Exits non-zero if anything failed or did not finish, or the rig broke.
-# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 1500: ~300 s quiet, 3-5x that on a loaded host), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
+# Env: XENIPC_XEN_TIMEOUT (s, whole boot, default 1500: ~300 s quiet, ~310-340 s at load 4 with QEMU at nice -10 as root, 3-5x without), XENIPC_RIG_DIR (cache, /tmp/xenipc-rig),
 #      XENIPC_XEN_RESULTS (dir for results.log, console.log, command.log, domu-console.log;
 #      default a new temp dir), XENIPC_XEN_FILTER (vitest file filters, space-separated, e.g.
 #      "cross-domain/stack-": only the test files whose path contains one of them; default: all),
