@@ -110,8 +110,8 @@ export class RingConsumer extends RingSide {
   /**
    * Store cons (seq-cst, so the copies above happen-before it), then wake a writer that asked;
    * a plain libxenvchan writer also when we emptied the ring (see notifier.ts). With a xenipc
-   * peer that costs nothing once its flag was seen: no further load of the shared line (each
-   * one is a cache miss while the peer spins on it; measured 0.07 us per ping-pong round trip).
+   * peer that costs nothing once its flag was seen: no further load of the shared line, which
+   * the spinning peer keeps pulling back to its core.
    */
   publish(): void {
     Atomics.store(this.words, this.ownIndex, this.cons | 0);
