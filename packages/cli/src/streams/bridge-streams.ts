@@ -4,6 +4,21 @@
  */
 import type { Duplex } from 'node:stream';
 
+/**
+ * The other side closed for good: deliver what is already on its way to `stream`, then destroy
+ * it, since nothing it reads can go anywhere now. Waiting for `stream` to close by itself can
+ * hang: its readable side may never end (a client that keeps its socket open), or end unseen
+ * (the closed side unpiped and paused it, so a late push(null) emits no 'end').
+ */
+function finishAfterPeerClosed(stream: Duplex): void {
+  if (stream.writableFinished) {
+    stream.destroy();
+    return;
+  }
+  stream.once('finish', () => stream.destroy());
+  stream.end();
+}
+
 export function bridgeStreams(a: Duplex, b: Duplex, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -27,9 +42,7 @@ export function bridgeStreams(a: Duplex, b: Duplex, signal: AbortSignal): Promis
       stream.on('error', (err: Error) => settle(err));
       stream.on('close', () => {
         closed += 1;
-        // One side gone for good: nothing more can flow, so finish the other.
-        const other = stream === a ? b : a;
-        if (closed === 1) other.end();
+        if (closed === 1) finishAfterPeerClosed(stream === a ? b : a);
         if (closed === 2) settle();
       });
     }
