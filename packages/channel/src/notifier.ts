@@ -8,9 +8,9 @@
  * - unasked events: one exception, for plain libxenvchan peers. libxenvchan's own tools may
  *   wait for an event after a write that fit without asking for one (vchan-socket-proxy, at
  *   the end of its input: it writes the rest, then blocks in libxenvchan_wait until the reader
- *   acts, and would wait forever). So when we have emptied the ring of a peer that does not speak xenipc's
- *   extension (no FLAG_SPEAKS_GOODBYE in its notify byte), we send it an event even unasked: a
- *   spurious event is harmless to libxenvchan; xenipc peers never get one.
+ *   acts, and would wait forever). So when we have emptied the ring of a peer that does not
+ *   speak xenipc's extension (no FLAG_SPEAKS_GOODBYE in its notify byte), we send it an event
+ *   even unasked: a spurious event is harmless to libxenvchan; xenipc peers never get one.
  */
 import type { EventChannel } from '@xenipc/core';
 import { FLAG_SPEAKS_GOODBYE } from './control-page.js';

@@ -1,6 +1,7 @@
 /**
  * Copy bytes both ways between two duplex streams (a channel and a socket) until both are done.
- * Each side's EOF ends the other's write side; an error on either destroys both.
+ * Each side's EOF ends the other's write side; once one side has closed, the other gets what is
+ * on its way to it and is then destroyed; an error on either destroys both.
  */
 import type { Duplex } from 'node:stream';
 
