@@ -54,6 +54,9 @@ export interface MessageChannelEvents {
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const HEADER_BYTES = 4;
+/** onFrame: a copied batch of at least this many bytes is published before its frames are
+ * delivered, a smaller one after (see drainFrames()). */
+const PUBLISH_BEFORE_DELIVERY = 1024;
 
 /** Bytes between index publications inside a batch: a quarter ring, within [256, 16 KiB]. */
 function publishInterval(ringSize: number): number {
@@ -591,17 +594,28 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
    * (within the work budget; the rest waits in the buffer). */
   private drainFrames(frames: FrameBuffer): boolean {
     if (this.isFinished()) return false;
-    let moved = false;
+    let copied = 0;
     if (!this.pausedByUser && !this.handle.released) {
       const consumer = this.consumer;
       const avail = consumer.available();
-      const copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;
+      copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;
       this.leftInRing = avail - copied;
-      if (copied > 0) {
-        consumer.publish();
-        moved = true;
-      }
     }
+    // The copy frees the ring. A big batch is published before it is delivered, so a waiting
+    // writer refills meanwhile. A small one (a ping, an RPC call) after: the reply's producer
+    // index and our consumer index are then stored back to back, one pull of the shared index
+    // line from the spinning peer instead of two (bench/ANALYSIS.md, "Publish order").
+    if (copied >= PUBLISH_BEFORE_DELIVERY) this.consumer.publish();
+    try {
+      return this.deliverFrames(frames) || copied > 0;
+    } finally {
+      if (copied > 0 && copied < PUBLISH_BEFORE_DELIVERY && !this.handle.released) this.consumer.publish();
+    }
+  }
+
+  /** Hand out the whole frames in the buffer, within the work budget. */
+  private deliverFrames(frames: FrameBuffer): boolean {
+    let moved = false;
     const onFrame = this.onFrame as (bytes: Uint8Array, start: number, end: number) => void;
     while (!this.pausedByUser && this.workLeft > 0) {
       const len = frames.nextLength();

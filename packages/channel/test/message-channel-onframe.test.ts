@@ -119,6 +119,35 @@ describe('MessageChannel onFrame', () => {
     host.assertCleanedUp();
   });
 
+  it('a small batch frees its ring space after delivery, behind the reply; a big batch before delivery', async () => {
+    // The order matters to a spinning peer: the reply's producer index and our consumer index
+    // stored back to back cost one transfer of the shared index line, not two.
+    const ring = 4096;
+    const { host, server, client } = await loopbackPair({ readSize: ring, writeSize: ring });
+    const senderSpace = (): number => endpointHandle(client).producer.space();
+    const repliesVisible = (): number => endpointHandle(client).consumer.available();
+    const seen: Array<{ length: number; spaceInCallback: number; replyVisible: number }> = [];
+    const rx = new MessageChannel(server, {
+      onFrame: (_bytes, start, end) => {
+        rx.trySend(new Uint8Array([1, 2, 3]));
+        seen.push({ length: end - start, spaceInCallback: senderSpace(), replyVisible: repliesVisible() });
+      },
+    });
+    const tx = new MessageChannel(client);
+    tx.trySend(new Uint8Array(60));
+    while (seen.length < 1) await nextTurn();
+    // small: the reply (4 + 3 bytes) is visible while our 64-byte frame still occupies the ring
+    expect(seen[0]).toEqual({ length: 60, spaceInCallback: ring - 64, replyVisible: 7 });
+    while (senderSpace() !== ring) await nextTurn();
+    for (let i = 0; i < 4; i++) tx.trySend(new Uint8Array(400)); // one batch of 1616 bytes
+    while (seen.length < 5) await nextTurn();
+    // big: all four frames were freed before the first one was delivered
+    expect(seen[1]?.spaceInCallback).toBe(ring);
+    await tx.close();
+    await rx.closed();
+    host.assertCleanedUp();
+  });
+
   it('takes onMessage or onFrame, not both', async () => {
     const { host, server, client } = await loopbackPair();
     expect(() => new MessageChannel(server, { onMessage: () => undefined, onFrame: () => undefined })).toThrow(TypeError);
