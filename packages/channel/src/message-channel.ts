@@ -54,9 +54,9 @@ export interface MessageChannelEvents {
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const HEADER_BYTES = 4;
-/** onFrame: a copied batch of at least this many bytes is published before its frames are
- * delivered, a smaller one after (see drainFrames()). */
-const PUBLISH_BEFORE_DELIVERY = 1024;
+/** onFrame: a lone frame shorter than this has its ring space published after its delivery
+ * (see drainFrames()). */
+const LONE_FRAME_MAX = 1024;
 
 /** Bytes between index publications inside a batch: a quarter ring, within [256, 16 KiB]. */
 function publishInterval(ringSize: number): number {
@@ -601,15 +601,19 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;
       this.leftInRing = avail - copied;
     }
-    // The copy frees the ring. A big batch is published before it is delivered, so a waiting
-    // writer refills meanwhile. A small one (a ping, an RPC call) after: the reply's producer
-    // index and our consumer index are then stored back to back, one pull of the shared index
-    // line from the spinning peer instead of two (bench/ANALYSIS.md, "Publish order").
-    if (copied >= PUBLISH_BEFORE_DELIVERY) this.consumer.publish();
+    if (copied === 0) return this.deliverFrames(frames);
+    // The copy frees the ring. A lone small frame (a ping, an RPC call) is published after it is
+    // delivered: the reply's producer index and our consumer index are then stored back to back,
+    // one pull of the shared index line from the spinning peer instead of two (bench/ANALYSIS.md,
+    // "Publish order"). Anything else before, so a waiting writer refills while we deliver.
+    const len = frames.nextLength();
+    const lone = len >= 0 && HEADER_BYTES + len === frames.buffered && len < LONE_FRAME_MAX;
+    if (!lone) this.consumer.publish();
     try {
-      return this.deliverFrames(frames) || copied > 0;
+      this.deliverFrames(frames);
+      return true;
     } finally {
-      if (copied > 0 && copied < PUBLISH_BEFORE_DELIVERY && !this.handle.released) this.consumer.publish();
+      if (lone && !this.handle.released) this.consumer.publish();
     }
   }
 
