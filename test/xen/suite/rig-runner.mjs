@@ -12,7 +12,7 @@
 // Files run in path order, except those named in RUN_LAST (they destroy the shared domU).
 // Timeouts: 120 s per test, 300 s per hook (the first waits for the domU to boot), unless given.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -182,7 +182,34 @@ for (const compiled of files) {
   if (failed) failedFiles++;
   emit(`${PREFIX} file-end ${failed ? 'failed' : 'passed'} ${Math.round(performance.now() - t0)}ms ${file}`);
   if (fileErrors.length > 0) emit(describeErrors(fileErrors));
-  if (failed) emitDomuKernelTrouble();
+  if (failed) {
+    emitXenstoredState();
+    emitDomuKernelTrouble();
+  }
+}
+/**
+ * After a failed file: is dom0's xenstored still running, and the end of its log. A failure that
+ * reads "the connection to the Xen host ... was lost" is most likely xenstored gone (4.17 can
+ * abort on `consider_message: Assertion 'conn->in == NULL'`); this says so, or rules it out.
+ */
+function emitXenstoredState() {
+  const read = (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const pid = read('/var/run/xen/xenstored.pid')?.trim();
+  const running = pid !== undefined && pid !== '' && existsSync(`/proc/${pid}`);
+  const log = read('/var/log/xen/xenstored.log')?.trimEnd();
+  const state = `dom0 xenstored (pid ${pid || '?'}) ${running ? 'is running' : 'is GONE'}`;
+  if (!log) {
+    emit(`${PREFIX} console ${state}; /var/log/xen/xenstored.log is ${log === undefined ? 'missing' : 'empty'}`);
+    return;
+  }
+  emit(`${PREFIX} console ${state}; the end of /var/log/xen/xenstored.log:`);
+  for (const line of log.split('\n').slice(-20)) emit(`${PREFIX} console   [xenstored] ${line}`);
 }
 /**
  * After a failed file: what the domU's kernel said about hung tasks (its console, through the
