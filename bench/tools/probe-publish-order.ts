@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer } from '@xenipc/rpc';
+import { median } from '../stats.js';
 
 type Variant = 'committed' | 'early' | 'batch';
 const VARIANTS: Variant[] = ['committed', 'early', 'batch'];
@@ -59,25 +60,18 @@ function copyIn(channel: ChannelInternals, frames: FrameBufferInternals): number
   return copied;
 }
 
-function drainPublishingEarly(channel: ChannelInternals, frames: FrameBufferInternals): boolean {
+/** The old orders: a batch of `lateBelow` bytes or more is published before its delivery, a
+ * smaller one after (early: 0, every batch before; batch: SMALL_BATCH). */
+function drainPublishingLateBelow(channel: ChannelInternals, frames: FrameBufferInternals, lateBelow: number): boolean {
   if (channel.isFinished()) return false;
   const copied = copyIn(channel, frames);
   if (copied === 0) return channel.deliverFrames(frames);
-  channel.consumer.publish();
-  channel.deliverFrames(frames);
-  return true;
-}
-
-function drainPublishingSmallBatchesLate(channel: ChannelInternals, frames: FrameBufferInternals): boolean {
-  if (channel.isFinished()) return false;
-  const copied = copyIn(channel, frames);
-  if (copied === 0) return channel.deliverFrames(frames);
-  if (copied >= SMALL_BATCH) channel.consumer.publish();
+  if (copied >= lateBelow) channel.consumer.publish();
   try {
     channel.deliverFrames(frames);
     return true;
   } finally {
-    if (copied < SMALL_BATCH && !channel.handle.released) channel.consumer.publish();
+    if (copied < lateBelow && !channel.handle.released) channel.consumer.publish();
   }
 }
 
@@ -85,10 +79,9 @@ const proto = MessageChannel.prototype as unknown as ChannelInternals;
 const committedDrain = proto.drainFrames;
 proto.drainFrames = function (this: ChannelInternals, frames: FrameBufferInternals): boolean {
   if (variant === 'committed') return committedDrain.call(this, frames);
-  return variant === 'early' ? drainPublishingEarly(this, frames) : drainPublishingSmallBatchesLate(this, frames);
+  return drainPublishingLateBelow(this, frames, variant === 'early' ? 0 : SMALL_BATCH);
 };
 
-const median = (values: ArrayLike<number>): number => Array.from(values).sort((a, b) => a - b)[values.length >> 1] as number;
 const self = fileURLToPath(import.meta.url);
 const execArgv = ['--conditions=xenipc-source', '--import', 'tsx'];
 // main: [workload, ...numbers]; children: [workload, 'server' | 'client', host dir, peer domid, ...numbers]
@@ -168,7 +161,7 @@ async function pingPong(): Promise<void> {
   const p50s: Record<'committed' | 'early', number[]> = { committed: [], early: [] };
   // Phase 0 is the warm-up; the first 500 round trips of each phase let both sides switch.
   for (let start = phase; start < roundTrips; start += phase) {
-    p50s[variantAt(start + 1) as 'committed' | 'early'].push(median(rtt.subarray(start + 500, Math.min(start + phase, roundTrips))));
+    p50s[variantAt(start + 1) as 'committed' | 'early'].push(median(Array.from(rtt.subarray(start + 500, Math.min(start + phase, roundTrips)))));
   }
   const pairs = Math.min(p50s.committed.length, p50s.early.length);
   const diffs = Array.from({ length: pairs }, (_, i) => (p50s.committed[i] as number) - (p50s.early[i] as number));
