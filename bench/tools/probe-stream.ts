@@ -1,12 +1,16 @@
 /**
  * Diagnostic: stream N messages of SIZE bytes over a MessageChannel between two processes on the
- * simulated host (the same path as the benchmark) and count, per message, the event-channel
- * notifications each side sent and received and the time the sender spent waiting in send().
+ * simulated host (the same path as the benchmark) and count the event-channel notifications each
+ * side sent and received, its spins, the time the sender spent waiting in send(), and the
+ * receiver's CPU time and context switches.
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-stream.ts [size] [ringBytes] [count] [spinMicros]
+ * PROBE_RECEIVE=frame receives with onFrame (in place, as the benchmark's stream cells do)
+ * instead of onMessage (a Uint8Array per message).
+ * PROBE_PIN=1 pins the receiver to CPU 0 and the sender to CPU 1.
  * PROBE_FLUSH_BYTES=N makes the sender call flush() after every N bytes of trySend (an experiment:
  * does publishing before the ring is full let the receiver overlap with the sender?).
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +53,11 @@ if (role === undefined) {
   const receiver = fork(self, [...args, 'receiver', dir], { execArgv: process.execArgv });
   const domid = await new Promise<number>((resolve) => receiver.once('message', (m) => resolve(m as number)));
   const sender = fork(self, [...args, 'sender', dir, String(domid)], { execArgv: process.execArgv });
+  if (process.env.PROBE_PIN === '1') {
+    // Each process on a CPU of its own (every thread: -a), so the scheduler cannot stack them.
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(receiver.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(sender.pid)], { stdio: 'ignore' });
+  }
   sender.on('message', (m) => receiver.send(m));
   await Promise.all([new Promise((r) => receiver.once('exit', r)), new Promise((r) => sender.once('exit', r))]);
   await host.close();
@@ -60,16 +69,20 @@ if (role === undefined) {
   const server = await VchanServer.listen(backend, { peer: senderDomid, port: 'probe', readSize: ring, writeSize: ring, spinMicros: spin });
   const events = countEvents(server);
   let received = 0;
+  const usageBefore = process.resourceUsage();
   const started = performance.now();
   await new Promise<void>((resolve) => {
-    new MessageChannel(server, {
-      onMessage: () => {
-        if (++received === count) resolve();
-      },
-    });
+    const done = (): void => {
+      if (++received === count) resolve();
+    };
+    new MessageChannel(server, process.env.PROBE_RECEIVE === 'frame' ? { onFrame: done } : { onMessage: done });
   });
   const ms = performance.now() - started;
-  console.log(`receiver: ${count} x ${size} B in ${ms.toFixed(1)} ms = ${((count * size) / ms / 1000).toFixed(0)} MB/s; events sent/msg ${(events.sent / count).toFixed(2)}, received/msg ${(events.received / count).toFixed(2)}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
+  const usage = process.resourceUsage();
+  const cpuMs = (usage.userCPUTime - usageBefore.userCPUTime + usage.systemCPUTime - usageBefore.systemCPUTime) / 1000;
+  // CPU near the wall time: the receiver works (or spins); voluntary switches: it slept.
+  console.log(`receiver: ${cpuMs.toFixed(0)} ms CPU; ${usage.voluntaryContextSwitches - usageBefore.voluntaryContextSwitches} voluntary, ${usage.involuntaryContextSwitches - usageBefore.involuntaryContextSwitches} involuntary context switches`);
+  console.log(`receiver: ${count} x ${size} B in ${ms.toFixed(1)} ms = ${((count * size) / ms / 1000).toFixed(0)} MB/s; events sent ${events.sent}, received ${events.received}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
   process.exit(0);
 } else {
   const backend = await joinSimulatedHost({ dir: process.argv[7]!, autoStart: false });
@@ -99,6 +112,6 @@ if (role === undefined) {
     waits++;
   }
   channel.flush();
-  console.log(`sender: ${waits} waits, ${(waited * 1000 / Math.max(1, waits)).toFixed(1)} us avg, ${waited.toFixed(1)} ms total; events sent/msg ${(events.sent / count).toFixed(2)}, received/msg ${(events.received / count).toFixed(2)}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
+  console.log(`sender: ${waits} waits, ${(waited * 1000 / Math.max(1, waits)).toFixed(1)} us avg, ${waited.toFixed(1)} ms total; events sent ${events.sent}, received ${events.received}; spins ${events.spins}, timeouts ${events.spinTimeouts}, ${events.spinMs.toFixed(1)} ms spinning`);
   setTimeout(() => process.exit(0), 500);
 }
