@@ -1,5 +1,5 @@
 import { unpack } from 'msgpackr';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ConnectionClosedError, RemoteError, RpcPeer, RpcTimeoutError, createMemoryTransportPair, type MemoryTransport,
 } from '../src/index.js';
@@ -119,6 +119,35 @@ describe('RpcPeer over an in-memory transport pair', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(RpcTimeoutError);
     expect(performance.now() - started).toBeLessThan(150);
+  });
+
+  it('arms the sweep timer once for a run of one-at-a-time calls, stops it when idle, clears it on close', async () => {
+    const sweepMs = 480 / 16;
+    const { client, server } = pair({ timeoutMs: 480 });
+    server.register('add', (a: number, b: number) => a + b);
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const sweeps = (): number => setTimeoutSpy.mock.calls.filter(([, ms]) => ms === sweepMs).length;
+      for (let i = 0; i < 50; i++) await client.call('add', i, 1);
+      expect(sweeps()).toBe(1);
+      expect(clearTimeoutSpy).not.toHaveBeenCalled();
+      // Its tick finds nothing pending and does not re-arm.
+      await new Promise((r) => setTimeout(r, sweepMs * 4));
+      expect(sweeps()).toBe(1);
+      // A call after the idle tick still expires, on a timer armed for it.
+      const started = performance.now();
+      server.register('never', () => new Promise(() => {}));
+      await expect(client.call('never')).rejects.toBeInstanceOf(RpcTimeoutError);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(479);
+      expect(sweeps()).toBeGreaterThan(1);
+      await client.call('add', 1, 1);
+      client.close();
+      expect(clearTimeoutSpy).toHaveBeenCalled();
+    } finally {
+      setTimeoutSpy.mockRestore();
+      clearTimeoutSpy.mockRestore();
+    }
   });
 
   it('rejects with the abort reason when the signal aborts, before or during the call', async () => {
