@@ -18,6 +18,8 @@ import { FLAG_SPEAKS_GOODBYE } from './control-page.js';
 export class Notifier {
   private readonly clearMask: Uint8Array = new Uint8Array(256);
   private peerIsXenipc = false;
+  /** send() delivered an event since the last takeWokePeer(). */
+  private wokePeer = false;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -42,7 +44,15 @@ export class Notifier {
     if ((Atomics.load(this.bytes, this.ownOffset) & bit) === 0) return false;
     if ((Atomics.and(this.bytes, this.ownOffset, this.clearMask[bit] ?? 0xff) & bit) === 0) return false;
     this.port.notify();
+    this.wokePeer = true;
     return true;
+  }
+
+  /** True once after send() woke the peer from a wait: its answer is at least a wake-up away. */
+  takeWokePeer(): boolean {
+    const woke = this.wokePeer;
+    this.wokePeer = false;
+    return woke;
   }
 
   /**

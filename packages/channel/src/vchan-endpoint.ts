@@ -40,6 +40,7 @@ import {
   SRV_NOTIFY,
   type ControlViews,
 } from './control-page.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { onDomainReleased, peerHomeState } from './domain-death-watch.js';
 import { registerEndpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import { tidyPeerDirectory, withdrawRendezvous } from './rendezvous.js';
@@ -61,9 +62,11 @@ export interface VchanEndpointEvents {
 export interface VchanWaitOptions {
   /**
    * Longest a wait re-checks the ring before arming the notification and sleeping, in
-   * microseconds (blocks the event loop meanwhile); adaptive below that (see spin()). 0 sleeps
-   * at once. Default: the backend's `defaultSpinMicros` if it has one (0 on the loopback host:
-   * the peer is in this thread, so spinning cannot help), else DEFAULT_SPIN_MICROS (20).
+   * microseconds (blocks the event loop meanwhile); adaptive below that (see spin()). The first
+   * wait after a send of ours woke the peer from its sleep may spin up to WAKE_SPIN_FACTOR (5)
+   * times as long: the answer is then at least a wake-up away. 0 sleeps at once. Default: the
+   * backend's `defaultSpinMicros` if it has one (0 on the loopback host: the peer is in this
+   * thread, so spinning cannot help), else DEFAULT_SPIN_MICROS (20).
    */
   spinMicros?: number;
 }
@@ -100,12 +103,8 @@ interface WriteWaiter {
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Default spin budget on a real or simulated host (microseconds). */
 export const DEFAULT_SPIN_MICROS = 20;
-/** Below this a spin is not worth its clock reads (ms). */
-const MIN_SPIN_MS = 0.001;
-/** With the spin budget exhausted, try again every this many waits. */
-const SPIN_REPROBE_EVERY = 16;
-/** Ring checks between two clock reads while spinning. */
-const SPIN_CHECKS_PER_CLOCK_READ = 8;
+/** How much longer the first wait after we woke the peer may spin than other waits (see spin()). */
+const WAKE_SPIN_FACTOR = 5;
 
 export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   readonly role: VchanRole;
@@ -124,8 +123,9 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   private readonly ownFlagsByte: number;
   private readonly peerFlagsByte: number;
   private readonly spinMs: number;
-  private spinBudgetMs: number;
-  private spinSkips = 0;
+  /** Waits in general, and the first wait after we woke the peer (see spin()); none at spinMicros 0. */
+  private readonly normalSpin: AdaptiveSpin | undefined;
+  private readonly wakeSpin: AdaptiveSpin | undefined;
 
   private peerConnected = false;
   private endReason: CloseReason | undefined;
@@ -160,7 +160,10 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     this.peerFlagsByte = server ? CLI_NOTIFY : SRV_NOTIFY;
     const spin = parts.spinMicros ?? parts.backend.defaultSpinMicros ?? DEFAULT_SPIN_MICROS;
     this.spinMs = spin / 1000;
-    this.spinBudgetMs = this.spinMs;
+    this.normalSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs, reprobeEvery: 16, halveOnFailure: true }) : undefined;
+    // A wake spin that fails means the woken peer did not get a CPU in time (a busy machine,
+    // where spinning only delays it): none until a rare probe, rare enough to stay out of p99.
+    this.wakeSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs * WAKE_SPIN_FACTOR, reprobeEvery: 128, halveOnFailure: false }) : undefined;
     this.evtchn.on('event', this.onEvent);
     this.evtchn.on('error', this.onHostLost);
     parts.backend.xenstore.on('close', this.onHostLost);
@@ -284,41 +287,19 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
   }
 
   /**
-   * Spin re-checking `ready`, adaptively: the budget starts at spinMicros, halves after every
-   * spin that found nothing (the peer is slow, or the CPUs are busy and spinning would only
-   * steal its time) down to none, and goes back to full after a spin that paid off. With no
-   * budget left, every SPIN_REPROBE_EVERY-th wait probes with the FULL budget (and goes back to
-   * none if that fails). A short probe cannot work in a request/response exchange where both
-   * sides have stopped spinning: the answer to our request then needs the peer's event wake-up,
-   * which takes longer than a short probe; a full-length one catches it, so the exchange
-   * costs one wake-up instead of two, and the peer's own probe then finds us answering fast.
-   * Cost when spinning cannot pay: one full spin per SPIN_REPROBE_EVERY + 1 waits.
+   * Spin re-checking `ready` (AdaptiveSpin: up to spinMicros, less while spinning does not pay).
+   * The first wait after a publish of ours woke the peer spins up to WAKE_SPIN_FACTOR times as
+   * long: the peer was asleep, so its answer is at least one wake-up away, which is longer than a
+   * plain spin on this machine (bench/ANALYSIS.md, "Spinning through the peer's wake-up").
+   * Without that, a request/response exchange whose sides both went to sleep stays asleep: each
+   * side gives up before the other is awake, and every hop costs a wake-up.
    */
   private spin(ready: () => boolean): boolean {
-    if (this.spinMs <= 0) return false;
-    let budget = this.spinBudgetMs;
-    const probing = budget === 0;
-    if (probing) {
-      if (++this.spinSkips < SPIN_REPROBE_EVERY) return false;
-      this.spinSkips = 0;
-      budget = this.spinMs;
-    }
-    const deadline = performance.now() + budget;
-    do {
-      // The clock is read once per few checks: a check is one load, a clock read costs more.
-      for (let i = 0; i < SPIN_CHECKS_PER_CLOCK_READ; i++) {
-        if (ready()) {
-          this.spinBudgetMs = this.spinMs;
-          return true;
-        }
-      }
-    } while (performance.now() < deadline);
-    if (ready()) {
-      this.spinBudgetMs = this.spinMs;
-      return true;
-    }
-    this.spinBudgetMs = probing || budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
-    return false;
+    if (this.normalSpin === undefined || this.wakeSpin === undefined) return false;
+    if (!this.parts.notifier.takeWokePeer()) return this.normalSpin.run(ready);
+    if (!this.wakeSpin.run(ready)) return false;
+    this.normalSpin.refill();
+    return true;
   }
 
   private readReady(min: number): boolean {

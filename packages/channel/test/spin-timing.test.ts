@@ -157,6 +157,21 @@ describe('adaptive spin budget', () => {
     pair.host.assertCleanedUp();
   });
 
+  it('the first wait after a publish of ours woke the sleeping peer spins up to 5x as long', async () => {
+    const pair = await loopbackPair({ spinMicros: 400 });
+    const { server, client } = pair;
+    // The client sleeps on its read ring: it asked for an event when the server writes.
+    endpointHandle(client).armReadable();
+    expect(server.write(Uint8Array.of(1, 2, 3))).toBe(3);
+    // Its answer is a wake-up away: 5 x 0.4 ms catches one 1.2 ms late, a plain spin would not.
+    expect(catchesLateAnswer(server, 1.2)).toBe(true);
+    // The client did not ask again, so this write wakes nobody and the wait spins as usual.
+    expect(server.write(Uint8Array.of(4))).toBe(1);
+    expect(catchesLateAnswer(server, 1.2)).toBe(false);
+    await Promise.all([pair.server.close(), pair.client.close()]);
+    pair.host.assertCleanedUp();
+  });
+
   it('a failed probe goes straight back to no budget (not half of it)', async () => {
     const pair = await loopbackPair({ spinMicros: 2000 });
     const ep = pair.server;
