@@ -3,10 +3,12 @@
  * how often each side's spin ran and timed out, and whether our own reply/request was still
  * waiting to be written (stream) or published (channel) when the spin started.
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-rpc.ts [calls] [spinMicros] [stream|channel]
+ * PROBE_PIN=1 pins the server to CPU 0 and the client to CPU 1. Only 200 calls warm up: take
+ * absolute times from runs of 30000 calls or more.
  * PROBE_FLUSH_BEFORE_SPIN=1 (channel only) publishes what trySend() wrote before every spin: an
  * emulation, from outside, of the fix proposed in bench/ANALYSIS.md section 1.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +36,7 @@ interface SpinStats {
 }
 
 function ownWritePending(peer: RpcPeer, channel: MessageChannel | undefined): () => boolean {
-  if (channel !== undefined) return () => (channel as unknown as { unpublished: boolean }).unpublished;
+  if (channel !== undefined) return () => (channel as unknown as { publishing: string }).publishing !== 'published';
   const transport = (peer as unknown as { transport: { flushScheduled: boolean } }).transport;
   return () => transport.flushScheduled;
 }
@@ -68,6 +70,10 @@ if (role === undefined) {
   const server = fork(self, [String(calls), String(spin), transportKind, 'server', dir], { execArgv: process.execArgv });
   const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
   const client = fork(self, [String(calls), String(spin), transportKind, 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
+  if (process.env.PROBE_PIN === '1') {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
+  }
   client.on('message', (m) => server.send(m));
   await new Promise((r) => client.once('exit', r));
   server.kill();
