@@ -8,7 +8,7 @@
  * runs as two threads of one process: withThreadApart() pins it (the affinity of a Linux thread
  * is its own, set with `taskset -p` on its thread id).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -104,4 +104,15 @@ export async function withPlacement<T>(placement: Placement, pids: readonly numb
     // A worker left pinned would disturb every later measurement: fail loudly.
     if (failed !== undefined) throw new Error(`could not restore the CPU affinity of a worker: ${String(failed.reason)}`);
   }
+}
+
+/**
+ * The probes' PROBE_PIN=1 (bench/tools/probe-*.ts): the first process on CPU 0, the second on
+ * CPU 1, every thread of each (`taskset -a`), for the rest of their lives. Without PROBE_PIN=1
+ * nothing is pinned.
+ */
+export function pinProbeProcessesIfAsked(first: ChildProcess, second: ChildProcess): void {
+  if (process.env.PROBE_PIN !== '1') return;
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(first.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(second.pid)], { stdio: 'ignore' });
 }

@@ -18,6 +18,7 @@ import type { EventChannel } from '@xenipc/core';
 import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { percentile } from '../stats.js';
+import { pinProbeProcessesIfAsked } from '../control/cpu-placement.js';
 
 const [roundTrips = 20000, spin = 20] = process.argv.slice(2, 4).map(Number);
 const role = process.argv[4];
@@ -54,11 +55,7 @@ if (role === undefined) {
   const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
   const client = fork(self, [String(roundTrips), String(spin), 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
   client.on('message', (m) => server.send(m));
-  if (process.env.PROBE_PIN === '1') {
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
-  }
+  pinProbeProcessesIfAsked(server, client);
   await new Promise((r) => client.once('exit', r));
   server.kill();
   await host.close();

@@ -16,7 +16,7 @@
  *     RpcPeer over ChannelTransport; per round and variant (set on both sides by a call):
  *     pipelined calls/s (window 256) and the sequential round trip p50.
  */
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer } from '@xenipc/channel';
 import { ChannelTransport, RpcPeer } from '@xenipc/rpc';
 import { median } from '../stats.js';
+import { pinProbeProcessesIfAsked } from '../control/cpu-placement.js';
 
 type Variant = 'committed' | 'early' | 'batch';
 const VARIANTS: Variant[] = ['committed', 'early', 'batch'];
@@ -103,10 +104,7 @@ async function runPair(): Promise<void> {
   const serverDomid = await domidOf(server);
   const client = child('client', serverDomid);
   server.send(await domidOf(client));
-  if (process.env.PROBE_PIN === '1') {
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
-  }
+  pinProbeProcessesIfAsked(server, client);
   await new Promise((resolve) => client.once('exit', resolve));
   server.kill();
   await host.close();

@@ -8,7 +8,7 @@
  * PROBE_FLUSH_BEFORE_SPIN=1 (channel only) publishes what trySend() wrote before every spin: an
  * emulation, from outside, of the fix proposed in bench/ANALYSIS.md section 1.
  */
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, VchanStream, type VchanEndpoint } from '@xenipc/channel';
 import { createChannelPeer, createStreamPeer, type RpcPeer } from '@xenipc/rpc';
+import { pinProbeProcessesIfAsked } from '../control/cpu-placement.js';
 
 function makePeer(endpoint: VchanEndpoint): { peer: RpcPeer; channel: MessageChannel | undefined } {
   if (transportKind === 'stream') return { peer: createStreamPeer(new VchanStream(endpoint), { timeoutMs: 0 }), channel: undefined };
@@ -70,10 +71,7 @@ if (role === undefined) {
   const server = fork(self, [String(calls), String(spin), transportKind, 'server', dir], { execArgv: process.execArgv });
   const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
   const client = fork(self, [String(calls), String(spin), transportKind, 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
-  if (process.env.PROBE_PIN === '1') {
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
-  }
+  pinProbeProcessesIfAsked(server, client);
   client.on('message', (m) => server.send(m));
   await new Promise((r) => client.once('exit', r));
   server.kill();

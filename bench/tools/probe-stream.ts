@@ -10,7 +10,7 @@
  * PROBE_FLUSH_BYTES=N makes the sender call flush() after every N bytes of trySend (an experiment:
  * does publishing before the ring is full let the receiver overlap with the sender?).
  */
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { EventChannel } from '@xenipc/core';
 import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
+import { pinProbeProcessesIfAsked } from '../control/cpu-placement.js';
 
 const [size = 65536, ring = 65536, count = 2000, spin = 50] = process.argv.slice(2, 6).map(Number);
 const role = process.argv[6];
@@ -53,11 +54,7 @@ if (role === undefined) {
   const receiver = fork(self, [...args, 'receiver', dir], { execArgv: process.execArgv });
   const domid = await new Promise<number>((resolve) => receiver.once('message', (m) => resolve(m as number)));
   const sender = fork(self, [...args, 'sender', dir, String(domid)], { execArgv: process.execArgv });
-  if (process.env.PROBE_PIN === '1') {
-    // Each process on a CPU of its own (every thread: -a), so the scheduler cannot stack them.
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(receiver.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(sender.pid)], { stdio: 'ignore' });
-  }
+  pinProbeProcessesIfAsked(receiver, sender);
   sender.on('message', (m) => receiver.send(m));
   await Promise.all([new Promise((r) => receiver.once('exit', r)), new Promise((r) => sender.once('exit', r))]);
   await host.close();
