@@ -380,9 +380,10 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const call = this.pending.remove(msgid);
     if (call === undefined) return undefined;
     // The sweep timer stays armed when the last call settles: a caller making one call at a time
-    // would otherwise create and cancel a timer per call (about a tenth of the call's CPU). It
-    // is unref'd, so it keeps no process alive, and its next tick, finding nothing to expire,
-    // does not re-arm (see sweepTimeouts); close() clears it.
+    // would otherwise create and cancel a timer per call (0.6 us of a 1.6 us call, both peers in
+    // one process: bench/tools/probe-rpc-loop.ts). It is unref'd, so it keeps no process alive,
+    // and its next tick, finding nothing to expire, does not re-arm (see sweepTimeouts); close()
+    // clears it.
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal!.removeEventListener('abort', call.onAbort);
     return call;
