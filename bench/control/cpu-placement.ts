@@ -107,12 +107,15 @@ export async function withPlacement<T>(placement: Placement, pids: readonly numb
 }
 
 /**
- * The probes' PROBE_PIN=1 (bench/tools/probe-*.ts): the first process on CPU 0, the second on
- * CPU 1, every thread of each (`taskset -a`), for the rest of their lives. Without PROBE_PIN=1
+ * The probes' PROBE_PIN (bench/tools/probe-*.ts): the first process on CPU 0, the second on
+ * CPU 1, for the rest of their lives; `1` pins every thread of each (`taskset -a`), `main` only
+ * the main threads (V8's and libuv's threads stay free to run on either CPU). Without PROBE_PIN
  * nothing is pinned.
  */
 export function pinProbeProcessesIfAsked(first: ChildProcess, second: ChildProcess): void {
-  if (process.env.PROBE_PIN !== '1') return;
-  execFileSync('taskset', ['-a', '-p', '-c', '0', String(first.pid)], { stdio: 'ignore' });
-  execFileSync('taskset', ['-a', '-p', '-c', '1', String(second.pid)], { stdio: 'ignore' });
+  const pin = process.env.PROBE_PIN;
+  if (pin !== '1' && pin !== 'main') return;
+  const every = pin === '1' ? ['-a'] : [];
+  execFileSync('taskset', [...every, '-p', '-c', '0', String(first.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', [...every, '-p', '-c', '1', String(second.pid)], { stdio: 'ignore' });
 }
