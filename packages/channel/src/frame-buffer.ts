@@ -68,6 +68,17 @@ export class FrameBuffer {
     return missing > 0 ? Math.min(available, missing) : available;
   }
 
+  /**
+   * The next frame is all here. MessageChannel then delivers before it copies more: a fill now
+   * would first move the undelivered frames to the front (a third copy of them), which is what
+   * happened after every yield of the drain budget in the middle of a buffer (bench/ANALYSIS.md,
+   * "Big messages after the drain budget's yield").
+   */
+  holdsWholeFrame(): boolean {
+    const len = this.nextLength();
+    return len >= 0 && this.end - this.start >= HEADER_BYTES + len;
+  }
+
   /** Payload length announced by the next header, or -1 if the header is not all here. */
   nextLength(): number {
     return this.end - this.start >= HEADER_BYTES ? this.view.getUint32(this.start, true) : -1;

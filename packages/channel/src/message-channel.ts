@@ -591,11 +591,12 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   }
 
   /** onFrame mode: copy what the ring holds into private memory, then deliver its whole frames
-   * (within the work budget; the rest waits in the buffer). */
+   * (within the work budget; the rest waits in the buffer, and is delivered before the ring is
+   * read again: see FrameBuffer.holdsWholeFrame). */
   private drainFrames(frames: FrameBuffer): boolean {
     if (this.isFinished()) return false;
     let copied = 0;
-    if (!this.pausedByUser && !this.handle.released) {
+    if (!this.pausedByUser && !this.handle.released && !frames.holdsWholeFrame()) {
       const consumer = this.consumer;
       const avail = consumer.available();
       copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;

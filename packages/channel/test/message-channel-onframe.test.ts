@@ -1,5 +1,5 @@
 /** MessageChannel's zero-allocation receive: onFrame(bytes, start, end) over a private bulk copy. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MessageChannel } from '@xenipc/channel';
 import { endpointHandle } from '../src/endpoint-handle.js';
 import { loopbackPair, nextTurn, patternBytes } from './loopback-pair.js';
@@ -149,6 +149,32 @@ describe('MessageChannel onFrame', () => {
     expect(seen[3]?.spaceInCallback).toBe(ring); // a big lone frame: freed before delivery
     await tx.close();
     await rx.closed();
+    host.assertCleanedUp();
+  });
+
+  it('frames left in the buffer by the drain budget are delivered before the ring is read again (no move to the front)', async () => {
+    // 50 000-byte frames in a 1 MiB ring: each fill takes everything the ring holds (up to 20
+    // frames), and the 4 MiB budget runs out part-way through a buffer. Reading the ring then
+    // would first move the undelivered frames to the buffer's front: a third copy of them.
+    const ring = 1 << 20;
+    const { host, server, client } = await loopbackPair({ readSize: ring, writeSize: ring });
+    const moves = vi.spyOn(Uint8Array.prototype, 'copyWithin');
+    try {
+      const tx = new MessageChannel(client);
+      const messages = Array.from({ length: 400 }, (_, i) => patternBytes(i + 1, 50_000));
+      const got: number[] = [];
+      const rx = new MessageChannel(server, { onFrame: (bytes, start, end) => got.push(checksum(bytes, start, end)) });
+      for (const m of messages) {
+        if (!tx.trySend(m)) await tx.send(m);
+      }
+      while (got.length < messages.length) await nextTurn();
+      expect(got).toEqual(messages.map((m) => checksum(m)));
+      expect(moves).not.toHaveBeenCalled();
+      await tx.close();
+      await rx.closed();
+    } finally {
+      moves.mockRestore();
+    }
     host.assertCleanedUp();
   });
 
