@@ -57,6 +57,15 @@ const HEADER_BYTES = 4;
 /** onFrame: a lone frame shorter than this has its ring space published after its delivery
  * (see drainFrames()). */
 const LONE_FRAME_MAX = 1024;
+/** Deferred spins in a row started by a send (from a microtask); the next one waits for its
+ * setImmediate, so the event loop turns at least this often in a sequential exchange. */
+const SPIN_SOON_RUN_MAX = 64;
+
+/**
+ * A spin put off by pump() (spinLater()): 'waiting-for-send' until a send of ours (started from a
+ * microtask: 'soon') or our setImmediate (every continuation has run by then) starts it.
+ */
+type DeferredSpin = 'none' | 'waiting-for-send' | 'soon';
 
 /** Bytes between index publications inside a batch: a quarter ring, within [256, 16 KiB]. */
 function publishInterval(ringSize: number): number {
@@ -115,8 +124,12 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private pausedByUser = false;
   /** Receive work left before the next yield (drain-budget.ts). */
   private workLeft = WORK_PER_TURN;
-  /** A setImmediate that spins once this task's continuations have run is pending. */
-  private spinScheduled = false;
+  /** A spin put off until we have sent what the peer is to answer (see spinLater()). */
+  private deferredSpin: DeferredSpin = 'none';
+  /** The setImmediate of spinLater() is pending. */
+  private spinImmediatePending = false;
+  /** Deferred spins started by a send since the event loop last turned (our setImmediate ran). */
+  private soonRun = 0;
   /** trySend() calls that put a message in the ring (tells pump() whether we replied). */
   private sendCount = 0;
   private unpublishedBytes = 0;
@@ -218,6 +231,12 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private framePut(frameBytes: number): void {
     this.sendCount++;
     this.unpublishedBytes += frameBytes;
+    if (this.deferredSpin === 'waiting-for-send' && this.soonRun < SPIN_SOON_RUN_MAX) {
+      // What the peer is to answer is on its way (published by the flush queued below, or by
+      // pump() before it spins): spin for the answer as soon as this continuation is done.
+      this.deferredSpin = 'soon';
+      queueMicrotask(this.spinSoon);
+    }
     if (this.receiving !== 'idle' && this.receiving !== 'yielding') {
       // A reply written during delivery: the peer waits for it, publish now (one index store).
       this.flushNow();
@@ -448,8 +467,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
         if (handle.spinEnabled) {
           // A receiver that wrote nothing back during delivery (an RPC caller whose next call
           // runs in a promise continuation, a stream consumer) would spin before it sends what
-          // the peer is to answer: wait until the continuations have run (setImmediate comes
-          // after every microtask and nextTick), then spin.
+          // the peer is to answer: wait until a continuation has sent, then spin (spinLater).
           if (delivered && this.sendCount === sendsBefore) return this.spinLater();
           if (handle.spin(this.readable)) continue;
         }
@@ -480,15 +498,36 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
    * stays there: only new bytes are worth another round). */
   private readonly readable = (): boolean => !this.handle.released && this.consumer.available() > this.leftInRing;
 
-  /** Pump again (spinning allowed) once this task's continuations have run. */
+  /**
+   * Pump again (spinning allowed) once we have sent what the peer is to answer: from a microtask
+   * right after the send (framePut()), or from a setImmediate if nothing was sent by then (every
+   * continuation has run). At most SPIN_SOON_RUN_MAX spins in a row start from a send; then the
+   * setImmediate's turn comes, so a sequential exchange still lets timers and I/O run. Spinning
+   * only from setImmediate cost RPC a turn of the event loop per call: p50 5.76 -> 3.30 us in
+   * alternated benches (bench/ANALYSIS.md, "RPC round trip: the event-loop turn before the
+   * caller spins"). A receiver that never sends (a stream) pays nothing for it.
+   */
   private spinLater(): void {
-    if (this.spinScheduled) return;
-    this.spinScheduled = true;
+    if (this.deferredSpin !== 'none') return;
+    this.deferredSpin = 'waiting-for-send';
+    if (this.spinImmediatePending) return;
+    this.spinImmediatePending = true;
     setImmediate(this.scheduledSpin);
   }
 
+  private readonly spinSoon = (): void => {
+    if (this.deferredSpin !== 'soon') return;
+    this.deferredSpin = 'none';
+    this.soonRun++;
+    this.pump();
+  };
+
   private readonly scheduledSpin = (): void => {
-    this.spinScheduled = false;
+    this.spinImmediatePending = false;
+    this.soonRun = 0;
+    // Started by a send meanwhile (and that pump made its own arrangements): nothing to do.
+    if (this.deferredSpin !== 'waiting-for-send') return;
+    this.deferredSpin = 'none';
     this.pump();
   };
 

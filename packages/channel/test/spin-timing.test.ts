@@ -183,3 +183,49 @@ describe('adaptive spin budget', () => {
     pair.host.assertCleanedUp();
   });
 });
+
+describe('when a receiver that answers from a promise continuation spins', () => {
+  it('right after the continuation sent (no event-loop turn), with a turn of the loop every 65th time', async () => {
+    const pair = await loopbackPair({ spinMicros: 50 });
+    const { server, client } = pair;
+    // Event-loop turns, counted by a setImmediate chain.
+    let turn = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const request = frame(Uint8Array.of(7));
+    const into = new Uint8Array(request.length);
+    // The server's spin stands in for a peer in another process that answers while we spin: it
+    // takes the server's reply and writes the next request, so no turn of the loop is needed.
+    const spinTurns: number[] = [];
+    (server as unknown as { spin: () => boolean }).spin = () => {
+      if (client.dataReady < request.length || spinTurns.length === 130) return false;
+      spinTurns.push(turn);
+      expect(client.read(into)).toBe(request.length);
+      expect(client.write(request)).toBe(request.length);
+      return true;
+    };
+    const rx: MessageChannel = new MessageChannel(server, {
+      onMessage: (m) => {
+        const copy = m.slice();
+        void Promise.resolve().then(() => rx.trySend(copy));
+      },
+    });
+    expect(client.write(request)).toBe(request.length);
+    while (spinTurns.length < 130) await nextTurn();
+    ticking = false;
+    // Spins per turn of the loop: the first 64 were started by the sends, in one turn; then the
+    // loop turns. A later turn may hold two more (its setImmediate's spin, and one of a pump
+    // woken by the client's event), never more.
+    const perTurn = [...new Set(spinTurns)].map((t) => spinTurns.filter((u) => u === t).length);
+    expect(perTurn[0]).toBe(64);
+    expect(perTurn.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(66);
+    await client.close();
+    await server.closed();
+    pair.host.assertCleanedUp();
+  });
+});
