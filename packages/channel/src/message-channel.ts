@@ -92,9 +92,6 @@ type ReceiveState =
   /** The work budget ran out: nothing drains until the scheduled setImmediate (fair draining). */
   | 'yielding';
 
-/** Whether what trySend() wrote is visible to the peer. */
-type PublishState = 'published' | 'unpublished' | 'flush-scheduled';
-
 interface PendingSend {
   message: Uint8Array;
   /** Payload bytes already in the ring; -1 while the header is not written. */
@@ -119,7 +116,9 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private lifecycle = 'open' as Lifecycle;
   private endReason: CloseReason | undefined;
   private receiving = 'idle' as ReceiveState;
-  private publishing: PublishState = 'published';
+  /** A microtask that publishes what this task's sends wrote is queued (one per task, however
+   * often a long burst publishes on the way). */
+  private flushQueued = false;
   /** The user's pause(): what the peer sends stays in the ring. */
   private pausedByUser = false;
   /** Receive work left before the next yield (drain-budget.ts). */
@@ -132,6 +131,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private soonRun = 0;
   /** trySend() calls that put a message in the ring (tells pump() whether we replied). */
   private sendCount = 0;
+  /** Bytes written to the ring since the last publish (0: the peer can see everything we wrote). */
   private unpublishedBytes = 0;
   private readonly sendPublishEvery: number;
   private readonly receivePublishEvery: number;
@@ -244,8 +244,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       // A long run of trySend() publishes every quarter ring or so, so the reader works in
       // parallel instead of waiting for the whole ring (one index store each time).
       this.flushNow();
-    } else if (this.publishing === 'published') {
-      this.publishing = 'flush-scheduled';
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
       queueMicrotask(this.scheduledFlush);
     }
   }
@@ -355,17 +355,17 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /** Publish what trySend() wrote (and wake the peer if it asked). */
   flush(): void {
-    if (this.publishing !== 'published' && this.endReason === undefined) this.flushNow();
+    if (this.unpublishedBytes > 0 && this.endReason === undefined) this.flushNow();
   }
 
   private flushNow(): void {
-    this.publishing = 'published';
     this.unpublishedBytes = 0;
     this.producer.publish();
   }
 
   private readonly scheduledFlush = (): void => {
-    if (this.publishing === 'flush-scheduled') this.flush();
+    this.flushQueued = false;
+    this.flush();
   };
 
   /** Runs while sendQueue is not empty (started by the send() that made it non-empty). */
@@ -393,6 +393,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           producer.putU32(len);
           space -= HEADER_BYTES;
           item.offset = 0;
+          this.unpublishedBytes += HEADER_BYTES;
         }
         // Publish every quarter ring, so that a reader already awake drains the front of a big
         // message while we are still copying its tail in.
@@ -405,6 +406,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
           this.flushNow();
         }
         if (item.offset === len) {
+          // An empty message is its header alone, which no piece above published.
+          this.flush();
           this.sendQueue.shift();
           item.resolve();
         }

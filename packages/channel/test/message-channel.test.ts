@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChannelClosedError, MessageChannel, type CloseReason } from '@xenipc/channel';
 import { loopbackPair, nextTurn, patternBytes } from './loopback-pair.js';
 
@@ -170,6 +170,46 @@ describe('MessageChannel on the loopback host', () => {
     for await (const _ of rx) if (++n === 1000) break;
     await sender;
     await tx.closed();
+    host.assertCleanedUp();
+  });
+
+  it('a long trySend() burst queues one flush microtask, however often it publishes on the way', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 1 << 20, writeSize: 1 << 20 });
+    const tx = new MessageChannel(client);
+    let received = 0;
+    const rx = new MessageChannel(server, { onMessage: () => void received++ });
+    await nextTurn();
+    const queued = vi.spyOn(globalThis, 'queueMicrotask');
+    try {
+      // 200 x 4 KiB: 50 publications of a quarter ring's worth (16 KiB) in one synchronous burst.
+      const msg = new Uint8Array(4096);
+      for (let i = 0; i < 200; i++) expect(tx.trySend(msg)).toBe(true);
+      expect(queued.mock.calls.length).toBe(1);
+    } finally {
+      queued.mockRestore();
+    }
+    while (received < 200) await nextTurn();
+    await tx.close();
+    await rx.closed();
+    host.assertCleanedUp();
+  });
+
+  it('an empty message queued behind a full ring is published once it is written', async () => {
+    const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
+    const tx = new MessageChannel(client);
+    // 1020-byte messages fill the ring exactly: not even an empty frame's header fits after them.
+    const msg = new Uint8Array(1020);
+    let full = 0;
+    while (tx.trySend(msg)) full++;
+    expect(full).toBe(4);
+    const lengths: number[] = [];
+    const sent = tx.send(new Uint8Array(0));
+    const rx = new MessageChannel(server, { onMessage: (m) => void lengths.push(m.length) });
+    await sent;
+    for (let i = 0; i < 50 && lengths.length <= full; i++) await nextTurn();
+    expect(lengths).toEqual([1020, 1020, 1020, 1020, 0]);
+    await tx.close();
+    await rx.closed();
     host.assertCleanedUp();
   });
 });
