@@ -13,6 +13,10 @@
  * 'event' (p10 / p50 / p90 / max).
  * PROBE_FLUSH_BYTES=N makes the sender call flush() after every N bytes of trySend (an experiment:
  * does publishing before the ring is full let the receiver overlap with the sender?).
+ * PROBE_RECEIVER_TREE=DIR / PROBE_SENDER_TREE=DIR fork that role from bench/tools/probe-stream.ts
+ * of another checkout (its packages; this file's copy there, the simulated host of this one),
+ * to tell which side of a before/after difference carries it (bench/ANALYSIS.md, "The 4 KiB
+ * regression found"). Both checkouts must speak the same simulated-host protocol.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -120,9 +124,10 @@ if (role === undefined) {
   const host = await startSimulatedHost({ dir });
   const self = fileURLToPath(import.meta.url);
   const args = [String(size), String(ring), String(count), String(spin)];
-  const receiver = fork(self, [...args, 'receiver', dir], { execArgv: process.execArgv });
+  const roleFile = (tree: string | undefined): string => (tree === undefined ? self : join(tree, 'bench/tools/probe-stream.ts'));
+  const receiver = fork(roleFile(process.env.PROBE_RECEIVER_TREE), [...args, 'receiver', dir], { execArgv: process.execArgv });
   const domid = await new Promise<number>((resolve) => receiver.once('message', (m) => resolve(m as number)));
-  const sender = fork(self, [...args, 'sender', dir, String(domid)], { execArgv: process.execArgv });
+  const sender = fork(roleFile(process.env.PROBE_SENDER_TREE), [...args, 'sender', dir, String(domid)], { execArgv: process.execArgv });
   pinProbeProcessesIfAsked(receiver, sender);
   sender.on('message', (m) => receiver.send(m));
   await Promise.all([new Promise((r) => receiver.once('exit', r)), new Promise((r) => sender.once('exit', r))]);
