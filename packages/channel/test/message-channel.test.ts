@@ -176,9 +176,8 @@ describe('MessageChannel on the loopback host', () => {
   it('a long trySend() burst queues one flush microtask, however often it publishes on the way', async () => {
     const { host, server, client } = await loopbackPair({ readSize: 1 << 20, writeSize: 1 << 20 });
     const tx = new MessageChannel(client);
-    let received = 0;
-    const rx = new MessageChannel(server, { onMessage: () => void received++ });
     await nextTurn();
+    // No receiver yet, so no peer is asleep and nothing but the channel itself queues microtasks.
     const queued = vi.spyOn(globalThis, 'queueMicrotask');
     try {
       // 200 x 4 KiB: 50 publications of a quarter ring's worth (16 KiB) in one synchronous burst.
@@ -188,6 +187,8 @@ describe('MessageChannel on the loopback host', () => {
     } finally {
       queued.mockRestore();
     }
+    let received = 0;
+    const rx = new MessageChannel(server, { onMessage: () => void received++ });
     while (received < 200) await nextTurn();
     await tx.close();
     await rx.closed();
