@@ -32,7 +32,15 @@ export class FrameBuffer {
     return this.end - this.start;
   }
 
-  /** Copy up to `available` bytes from the ring (available <= consumer.available()); returns the count. */
+  /**
+   * Copy up to `available` bytes from the ring (available <= consumer.available()); returns the
+   * count. A big copy hands the space back as it goes: the consumer index is published after
+   * every quarter of the first size (a quarter ring), so a writer waiting for room refills while
+   * the rest is copied. Copying a whole 1 MiB ring at once kept a waiting writer out for longer
+   * than its spin, and then it slept: a wake-up per ring's worth (bench/ANALYSIS.md, "A writer
+   * shut out by the receiver's copy"). The last piece is the caller's to publish: it chooses
+   * when (MessageChannel.drainFrames).
+   */
   fill(consumer: RingConsumer, available: number): number {
     if (this.start === this.end) {
       this.start = this.end = 0;
@@ -47,9 +55,13 @@ export class FrameBuffer {
       this.start = 0;
     }
     const n = Math.min(available, this.bytes.length - this.end);
-    if (n > 0) {
-      consumer.copyOut(this.bytes, this.end, n);
-      this.end += n;
+    const piece = this.initialBytes >>> 2;
+    for (let left = n; left > 0; ) {
+      const k = Math.min(left, piece);
+      consumer.copyOut(this.bytes, this.end, k);
+      this.end += k;
+      left -= k;
+      if (left > 0) consumer.publish();
     }
     return n;
   }

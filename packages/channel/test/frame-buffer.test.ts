@@ -21,16 +21,22 @@ function frameStream(sizes: number[]): Uint8Array {
   return bytes;
 }
 
-/** Stands in for the ring: copyOut() hands out the stream in order. */
-function fakeConsumer(stream: Uint8Array): RingConsumer & { position: number } {
+type FakeConsumer = RingConsumer & { position: number; publishedAt: number[] };
+
+/** Stands in for the ring: copyOut() hands out the stream in order; publish() records where. */
+function fakeConsumer(stream: Uint8Array): FakeConsumer {
   const consumer = {
     position: 0,
+    publishedAt: [] as number[],
     copyOut(dst: Uint8Array, dstOff: number, n: number): void {
       dst.set(stream.subarray(consumer.position, consumer.position + n), dstOff);
       consumer.position += n;
     },
+    publish(): void {
+      consumer.publishedAt.push(consumer.position);
+    },
   };
-  return consumer as unknown as RingConsumer & { position: number };
+  return consumer as unknown as FakeConsumer;
 }
 
 /** Drains like MessageChannel.drainFrames: the peer has published `publishEvery` bytes at a time. */
@@ -88,5 +94,21 @@ describe('FrameBuffer', () => {
       expectFrames(receiveAll(new FrameBuffer(65_536), frameStream(sizes), publishEvery), sizes);
     }
     expect(moved).not.toHaveBeenCalled();
+  });
+
+  it('hands the space back every quarter ring while it copies a full ring, the last piece left to the caller', () => {
+    const ring = 1 << 20;
+    const sizes = Array.from({ length: 15 }, () => 65_536).concat([ring - 16 * 4 - 15 * 65_536]);
+    const stream = frameStream(sizes);
+    expect(stream.length).toBe(ring);
+    const buffer = new FrameBuffer(ring);
+    const consumer = fakeConsumer(stream);
+    expect(buffer.fill(consumer, buffer.wanted(ring))).toBe(ring);
+    expect(consumer.publishedAt).toEqual([ring / 4, ring / 2, (3 * ring) / 4]);
+
+    // A copy of a quarter ring or less publishes nothing itself.
+    const small = fakeConsumer(stream);
+    expect(new FrameBuffer(ring).fill(small, ring / 4)).toBe(ring / 4);
+    expect(small.publishedAt).toEqual([]);
   });
 });
