@@ -6,20 +6,10 @@ import { pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { RpcPeer, type RpcTransport, type RpcTransportSink } from '../src/index.js';
 import { StreamFramer } from '../src/transport/stream-framer.js';
+import { seededRandom as rng } from './seeded-random.js';
 
 const FRAMES = Number(process.env.XENIPC_FUZZ_FRAMES ?? 100_000);
 const SEED = Number(process.env.XENIPC_FUZZ_SEED ?? 20261126);
-
-/** xorshift32: reproducible from the seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 /** Captures what the peer sends and hands the test the sink to feed. */
 class CaptureTransport implements RpcTransport {

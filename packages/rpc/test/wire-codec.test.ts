@@ -7,17 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { WireCodec } from '../src/wire/msgpack-codec.js';
 import { WireDecoder, MAX_DEPTH } from '../src/wire/wire-decoder.js';
 import { WireEncoder } from '../src/wire/wire-encoder.js';
-
-/** xorshift32: reproducible random values. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state / 0x100000000;
-  };
-}
+import { seededRandom as random } from './seeded-random.js';
 
 function randomValue(next: () => number, depth: number): unknown {
   const pick = Math.floor(next() * (depth > 3 ? 8 : 10));

@@ -266,7 +266,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     if (this.closeError) return false;
     let bytes: Uint8Array;
     try {
-      bytes = this.codec.encode([NOTIFICATION, method, params]);
+      bytes = this.codec.encodeNotification(method, params);
     } catch {
       return false;
     }
@@ -325,7 +325,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     const msgid = this.allocateMsgid();
     let bytes: Uint8Array;
     try {
-      bytes = this.codec.encode([REQUEST, msgid, method, params]);
+      bytes = this.codec.encodeRequest(msgid, method, params);
     } catch (error) {
       this.stats.callsUnsendable++;
       return Promise.reject(error);
@@ -613,7 +613,7 @@ export class RpcPeer extends EventEmitter<RpcPeerEvents> {
     if (this.closeError) return;
     let bytes: Uint8Array;
     try {
-      bytes = this.codec.encode([RESPONSE, msgid, null, value]);
+      bytes = this.codec.encodeResult(msgid, value);
     } catch (error) {
       // the encoder's text may spell out the value (a huge bigint): bounded
       const text = error instanceof Error ? error.message : String(error);

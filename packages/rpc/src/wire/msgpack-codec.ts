@@ -4,7 +4,9 @@
  *
  * Each RpcPeer owns one WireCodec, with its own msgpackr Packr/Unpackr and its own extension
  * registry; nothing is registered process-wide (msgpackr's addExtension is never called).
- * - Fast path (msgpackr): messages without extension values, for peers that want str as strings.
+ * - Simple messages (simple-message-writer.ts, simple-message-reader.ts): nil, booleans, numbers,
+ *   short strings and arrays of them, written and read byte by byte, without msgpackr.
+ * - msgpackr: other messages without extension values, for peers that want str as strings.
  * - Own reader/writer (wire-decoder.ts, wire-encoder.ts): messages holding ext values (msgpackr's
  *   ext table is process-global and gives types 0, 0x65, 0x73, ... its own meaning), peers with
  *   `rawStrings`, and outgoing messages holding an RpcExtension or, for a peer whose registry has
@@ -13,6 +15,8 @@
 import { Packr, Unpackr, type Options } from 'msgpackr';
 import { MessageScanner, ScanResult } from './message-scanner.js';
 import { RpcExtension, createExtensionTable, type RpcExtensionCodec } from './rpc-extension.js';
+import { NOT_SIMPLE, SimpleMessageReader } from './simple-message-reader.js';
+import { SimpleMessageWriter } from './simple-message-writer.js';
 import { WireDecoder } from './wire-decoder.js';
 import { WireEncoder } from './wire-encoder.js';
 
@@ -65,6 +69,9 @@ export class WireCodec {
   private readonly decoder: WireDecoder;
   private readonly encoder: WireEncoder;
   private readonly ownEncoderOnly: boolean;
+  /** Undefined when extension codecs encode (they may claim any value). */
+  private readonly simpleWriter: SimpleMessageWriter | undefined;
+  private readonly simpleReader = new SimpleMessageReader();
   /** For transports that do not say whether a message holds ext values (see decode). */
   private scanner: MessageScanner | undefined;
   readonly rawStrings: boolean;
@@ -75,6 +82,22 @@ export class WireCodec {
     this.encoder = new WireEncoder(extensions);
     this.ownEncoderOnly = [...extensions.values()].some((codec) => codec.encode !== undefined);
     this.rawStrings = options.rawStrings === true;
+    this.simpleWriter = this.ownEncoderOnly ? undefined : new SimpleMessageWriter();
+  }
+
+  /** Encode [0, msgid, method, params] (throws as encode()). */
+  encodeRequest(msgid: number, method: string, params: unknown[]): Uint8Array {
+    return this.simpleWriter?.request(msgid, method, params) ?? this.encode([0, msgid, method, params]);
+  }
+
+  /** Encode [1, msgid, nil, result] (throws as encode()). */
+  encodeResult(msgid: number, result: unknown): Uint8Array {
+    return this.simpleWriter?.response(msgid, result) ?? this.encode([1, msgid, null, result]);
+  }
+
+  /** Encode [2, method, params] (throws as encode()). */
+  encodeNotification(method: string, params: unknown[]): Uint8Array {
+    return this.simpleWriter?.notification(method, params) ?? this.encode([2, method, params]);
   }
 
   /** Encode one message. Throws (TypeError/RangeError) for values MessagePack cannot carry. */
@@ -93,6 +116,11 @@ export class WireCodec {
    */
   decode(buf: Uint8Array, start: number, end: number, hasExtension: boolean | undefined): unknown {
     if (this.rawStrings) return this.decoder.decode(buf, start, end, true);
+    if (hasExtension !== true) {
+      // holds no ext value if it is simple: no scan needed for that
+      const simple = this.simpleReader.read(buf, start, end);
+      if (simple !== NOT_SIMPLE) return simple;
+    }
     if (hasExtension === undefined) {
       const scanner = (this.scanner ??= new MessageScanner(Number.MAX_SAFE_INTEGER));
       scanner.begin(start);
