@@ -9,6 +9,10 @@
  * full-length one catches it, so the exchange costs one wake-up instead of two, and the peer's
  * own probe then finds us answering fast. Cost when spinning cannot pay: one full spin per
  * `reprobeEvery` + 1 waits. (`halveOnFailure: false` drops to none after one failure.)
+ * With `backoff`, the first probe comes at the next wait and each failed one doubles the gap up
+ * to `reprobeEvery`: a single failure (a GC, a page fault, JIT work in the peer) then costs one
+ * wait, not `reprobeEvery` of them, while a peer that cannot be caught is probed as rarely as
+ * before after a few failures.
  */
 
 /** Below this a spin is not worth its clock reads (ms). */
@@ -23,20 +27,29 @@ export interface AdaptiveSpinOptions {
   reprobeEvery: number;
   /** After a spin that found nothing: halve the budget (true) or go straight to none (false). */
   halveOnFailure: boolean;
+  /** With no budget left, probe at the next wait, then after 1, 3, 7, ... waits (each failed
+   * probe doubles the gap, up to `reprobeEvery`; a success starts over), instead of always
+   * every `reprobeEvery`-th wait. */
+  backoff?: boolean;
 }
 
 export class AdaptiveSpin {
   private readonly fullMs: number;
   private readonly reprobeEvery: number;
   private readonly halveOnFailure: boolean;
+  private readonly backoff: boolean;
   private budgetMs: number;
   private skips = 0;
+  /** Waits between probes while the budget is spent (reprobeEvery without backoff). */
+  private probeEvery: number;
 
   constructor(options: AdaptiveSpinOptions) {
     this.fullMs = options.fullMs;
     this.reprobeEvery = options.reprobeEvery;
     this.halveOnFailure = options.halveOnFailure;
     this.budgetMs = options.fullMs;
+    this.backoff = options.backoff === true;
+    this.probeEvery = this.backoff ? 1 : options.reprobeEvery;
   }
 
   /** Spin until `ready()` or the budget runs out; true if it became ready. */
@@ -44,25 +57,26 @@ export class AdaptiveSpin {
     let budget = this.budgetMs;
     const probing = budget === 0;
     if (probing) {
-      if (++this.skips < this.reprobeEvery) return false;
+      if (++this.skips < this.probeEvery) return false;
       this.skips = 0;
       budget = this.fullMs;
     }
     const deadline = performance.now() + budget;
     do {
       for (let i = 0; i < CHECKS_PER_CLOCK_READ; i++) {
-        if (ready()) {
-          this.budgetMs = this.fullMs;
-          return true;
-        }
+        if (ready()) return this.paid();
       }
     } while (performance.now() < deadline);
-    if (ready()) {
-      this.budgetMs = this.fullMs;
-      return true;
-    }
+    if (ready()) return this.paid();
     this.budgetMs = probing || !this.halveOnFailure || budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
+    if (probing && this.backoff) this.probeEvery = Math.min(this.probeEvery * 2, this.reprobeEvery);
     return false;
+  }
+
+  private paid(): true {
+    this.budgetMs = this.fullMs;
+    if (this.backoff) this.probeEvery = 1;
+    return true;
   }
 
   /** Spinning paid off elsewhere (the peer answers fast again): back to the full budget. */

@@ -162,8 +162,11 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     this.spinMs = spin / 1000;
     this.normalSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs, reprobeEvery: 16, halveOnFailure: true }) : undefined;
     // A wake spin that fails means the woken peer did not get a CPU in time (a busy machine,
-    // where spinning only delays it): none until a rare probe, rare enough to stay out of p99.
-    this.wakeSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs * WAKE_SPIN_FACTOR, reprobeEvery: 128, halveOnFailure: false }) : undefined;
+    // where spinning only delays it): none until a probe, at once after a single failure and
+    // ever more rarely after more (backoff). Probing only every 128th such wait left a request/
+    // response exchange asleep, a wake-up per hop, for thousands of calls after one failure
+    // (bench/ANALYSIS.md, "The wake spin after a failure").
+    this.wakeSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs * WAKE_SPIN_FACTOR, reprobeEvery: 128, halveOnFailure: false, backoff: true }) : undefined;
     this.evtchn.on('event', this.onEvent);
     this.evtchn.on('error', this.onHostLost);
     parts.backend.xenstore.on('close', this.onHostLost);
