@@ -7,12 +7,9 @@
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-rpc-pipelined.ts [windows] [ms] [window]
  * Defaults: 3 windows of 1500 ms, 256 calls in flight, after a 300 ms warm-up.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
+import { runProbePair } from '../control/probe-pair.js';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { VchanClient, VchanServer } from '@xenipc/channel';
 import { createChannelPeer } from '@xenipc/rpc';
 
@@ -25,19 +22,7 @@ type CpuUsage = { user: number; system: number };
 const percentOf = (micros: number, seconds: number): string => `${((micros / 1e6 / seconds) * 100).toFixed(0)} %`;
 
 if (role === undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'xenipc-probe-'));
-  const host = await startSimulatedHost({ dir });
-  const self = fileURLToPath(import.meta.url);
-  const args = [windows, windowMs, inFlight].map(String);
-  const server = fork(self, [...args, 'server', dir], { execArgv: process.execArgv });
-  const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
-  const client = fork(self, [...args, 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
-  client.on('message', (m) => server.send(m));
-  server.on('message', (m) => client.send(m));
-  await new Promise((resolve) => client.once('exit', resolve));
-  server.kill();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await runProbePair(fileURLToPath(import.meta.url), [windows, windowMs, inFlight].map(String), { relayToClient: true, pin: false });
 } else if (role === 'server') {
   const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);

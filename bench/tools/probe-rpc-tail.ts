@@ -9,13 +9,10 @@
  *   node --conditions=xenipc-source --import tsx bench/tools/probe-rpc-tail.ts [calls] [spinMicros]
  * Prints p50/p99/max and, for the calls above p99, how many overlapped each cause.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
+import { runProbePair } from '../control/probe-pair.js';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, type VchanEndpoint } from '@xenipc/channel';
 import { createChannelPeer } from '@xenipc/rpc';
 
@@ -54,18 +51,7 @@ function watchSpins(endpoint: VchanEndpoint, into: Interval[]): void {
 }
 
 if (role === undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'xenipc-probe-'));
-  const host = await startSimulatedHost({ dir });
-  const self = fileURLToPath(import.meta.url);
-  const server = fork(self, [String(calls), String(spin), 'server', dir], { execArgv: process.execArgv });
-  const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
-  const client = fork(self, [String(calls), String(spin), 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
-  client.on('message', (m) => server.send(m));
-  server.on('message', (m) => client.send(m));
-  await new Promise((r) => client.once('exit', r));
-  server.kill();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await runProbePair(fileURLToPath(import.meta.url), [String(calls), String(spin)], { relayToClient: true, pin: false });
 } else if (role === 'server') {
   const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);

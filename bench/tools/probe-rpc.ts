@@ -8,15 +8,11 @@
  * PROBE_FLUSH_BEFORE_SPIN=1 (channel only) publishes what trySend() wrote before every spin: an
  * emulation, from outside, of the fix proposed in bench/ANALYSIS.md section 1.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinSimulatedHost, startSimulatedHost } from '@xenipc/sim';
+import { runProbePair } from '../control/probe-pair.js';
+import { joinSimulatedHost } from '@xenipc/sim';
 import { MessageChannel, VchanClient, VchanServer, VchanStream, type VchanEndpoint } from '@xenipc/channel';
 import { createChannelPeer, createStreamPeer, type RpcPeer } from '@xenipc/rpc';
-import { pinProbeProcessesIfAsked } from '../control/cpu-placement.js';
 
 function makePeer(endpoint: VchanEndpoint): { peer: RpcPeer; channel: MessageChannel | undefined } {
   if (transportKind === 'stream') return { peer: createStreamPeer(new VchanStream(endpoint), { timeoutMs: 0 }), channel: undefined };
@@ -65,18 +61,7 @@ function show(who: string, stats: SpinStats): string {
 }
 
 if (role === undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'xenipc-probe-'));
-  const host = await startSimulatedHost({ dir });
-  const self = fileURLToPath(import.meta.url);
-  const server = fork(self, [String(calls), String(spin), transportKind, 'server', dir], { execArgv: process.execArgv });
-  const serverDomid = await new Promise<number>((resolve) => server.once('message', (m) => resolve(m as number)));
-  const client = fork(self, [String(calls), String(spin), transportKind, 'client', dir, String(serverDomid)], { execArgv: process.execArgv });
-  pinProbeProcessesIfAsked(server, client);
-  client.on('message', (m) => server.send(m));
-  await new Promise((r) => client.once('exit', r));
-  server.kill();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await runProbePair(fileURLToPath(import.meta.url), [String(calls), String(spin), transportKind], { relayToClient: false, pin: true });
 } else if (role === 'server') {
   const backend = await joinSimulatedHost({ dir: process.argv[argBase]!, autoStart: false });
   process.send!(backend.domid);
