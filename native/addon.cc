@@ -15,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPortPoller(env, exports);
   InitEventSocket(env, exports);
   InitUapiConstants(env, exports);
+  InitCpuYield(env, exports);
   return exports;
 }
 

@@ -10,3 +10,4 @@ void InitEvtchn(Napi::Env env, Napi::Object exports);
 void InitPortPoller(Napi::Env env, Napi::Object exports);
 void InitEventSocket(Napi::Env env, Napi::Object exports);
 void InitUapiConstants(Napi::Env env, Napi::Object exports);
+void InitCpuYield(Napi::Env env, Napi::Object exports);

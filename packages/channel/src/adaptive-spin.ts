@@ -13,6 +13,8 @@
  * to `reprobeEvery`: a single failure (a GC, a page fault, JIT work in the peer) then costs one
  * wait, not `reprobeEvery` of them, while a peer that cannot be caught is probed as rarely as
  * before after a few failures.
+ * With `yieldCpu`, a spin that has run `yieldAfterMs` calls it between its checks from then on
+ * (sched_yield): a peer that shares our CPU then runs instead of waiting for our spin to end.
  */
 
 /** Below this a spin is not worth its clock reads (ms). */
@@ -31,6 +33,10 @@ export interface AdaptiveSpinOptions {
    * probe doubles the gap, up to `reprobeEvery`; a success starts over), instead of always
    * every `reprobeEvery`-th wait. */
   backoff?: boolean;
+  /** Gives the CPU to another runnable thread (sched_yield; see @xenipc/core's loadCpuYield). */
+  yieldCpu?: () => void;
+  /** How long a spin runs before it calls `yieldCpu` between checks (ms; default 0). */
+  yieldAfterMs?: number;
 }
 
 export class AdaptiveSpin {
@@ -38,6 +44,8 @@ export class AdaptiveSpin {
   private readonly reprobeEvery: number;
   private readonly halveOnFailure: boolean;
   private readonly backoff: boolean;
+  private readonly yieldCpu: (() => void) | undefined;
+  private readonly yieldAfterMs: number;
   private budgetMs: number;
   private skips = 0;
   /** Waits between probes while the budget is spent (reprobeEvery without backoff). */
@@ -50,6 +58,8 @@ export class AdaptiveSpin {
     this.budgetMs = options.fullMs;
     this.backoff = options.backoff === true;
     this.probeEvery = this.backoff ? 1 : options.reprobeEvery;
+    this.yieldCpu = options.yieldCpu;
+    this.yieldAfterMs = options.yieldAfterMs ?? 0;
   }
 
   /** Spin until `ready()` or the budget runs out; true if it became ready. */
@@ -61,12 +71,18 @@ export class AdaptiveSpin {
       this.skips = 0;
       budget = this.fullMs;
     }
-    const deadline = performance.now() + budget;
+    const start = performance.now();
+    const deadline = start + budget;
+    const yieldCpu = this.yieldCpu;
+    const yieldAt = yieldCpu === undefined ? Infinity : start + this.yieldAfterMs;
+    let now: number;
     do {
       for (let i = 0; i < CHECKS_PER_CLOCK_READ; i++) {
         if (ready()) return this.paid();
       }
-    } while (performance.now() < deadline);
+      now = performance.now();
+      if (now >= yieldAt) (yieldCpu as () => void)();
+    } while (now < deadline);
     if (ready()) return this.paid();
     this.budgetMs = probing || !this.halveOnFailure || budget / 2 < MIN_SPIN_MS ? 0 : budget / 2;
     if (probing && this.backoff) this.probeEvery = Math.min(this.probeEvery * 2, this.reprobeEvery);

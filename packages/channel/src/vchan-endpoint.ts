@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import {
+  loadCpuYield,
   type DomainPresence,
   type DomId,
   type EventChannel,
@@ -103,6 +104,17 @@ interface WriteWaiter {
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Default spin budget on a real or simulated host (microseconds). */
 export const DEFAULT_SPIN_MICROS = 20;
+/**
+ * A spin that has run this long calls sched_yield() between its checks (AdaptiveSpin's yieldCpu),
+ * as the C ring baseline does after 20 us. On the simulated host both domains are processes of
+ * one 2-vCPU machine, and a spin kept a peer that shared its CPU from producing what it waited
+ * for: every such spin failed, the budgets fell to nothing, and the two sides took turns asleep,
+ * a wake-up per ring's worth. With it, alternated whole-bench stream runs: 64 B messages 0.60x
+ * against 0.42x the C ring (medians, higher in 6 of 7), and 10x fewer events in the stream probe
+ * (bench/ANALYSIS.md, "Spins that give the CPU away"). On a real host with the peer on its own
+ * vCPU the call returns at once.
+ */
+const YIELD_AFTER_MICROS = 5;
 /** How much longer the first wait after we woke the peer may spin than other waits (see spin()). */
 const WAKE_SPIN_FACTOR = 5;
 
@@ -160,13 +172,15 @@ export class VchanEndpoint extends EventEmitter<VchanEndpointEvents> {
     this.peerFlagsByte = server ? CLI_NOTIFY : SRV_NOTIFY;
     const spin = parts.spinMicros ?? parts.backend.defaultSpinMicros ?? DEFAULT_SPIN_MICROS;
     this.spinMs = spin / 1000;
-    this.normalSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs, reprobeEvery: 16, halveOnFailure: true }) : undefined;
+    // Past YIELD_AFTER_MICROS a spin gives the CPU away between checks (sched_yield).
+    const yielding = spin > 0 ? { yieldCpu: loadCpuYield(), yieldAfterMs: YIELD_AFTER_MICROS / 1000 } : {};
+    this.normalSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs, reprobeEvery: 16, halveOnFailure: true, ...yielding }) : undefined;
     // A wake spin that fails means the woken peer did not get a CPU in time (a busy machine,
     // where spinning only delays it): none until a probe, at once after a single failure and
     // ever more rarely after more (backoff). Probing only every 128th such wait left a request/
     // response exchange asleep, a wake-up per hop, for thousands of calls after one failure
     // (bench/ANALYSIS.md, "The wake spin after a failure").
-    this.wakeSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs * WAKE_SPIN_FACTOR, reprobeEvery: 128, halveOnFailure: false, backoff: true }) : undefined;
+    this.wakeSpin = spin > 0 ? new AdaptiveSpin({ fullMs: this.spinMs * WAKE_SPIN_FACTOR, reprobeEvery: 128, halveOnFailure: false, backoff: true, ...yielding }) : undefined;
     this.evtchn.on('event', this.onEvent);
     this.evtchn.on('error', this.onHostLost);
     parts.backend.xenstore.on('close', this.onHostLost);

@@ -41,3 +41,35 @@ describe('AdaptiveSpin probes with no budget left', () => {
     expect(probedWaits(spin, 24, new Set([14]))).toEqual([0, 2, 6, 14, 15, 16, 18, 22]);
   });
 });
+
+describe('AdaptiveSpin gives the CPU away in a long spin', () => {
+  /** A ready() that turns true at its `at`-th call, counting yields meanwhile. */
+  function countYields(options: { yieldAfterMs: number; fullMs: number; readyAt: number }): { ready: boolean; yields: number } {
+    let yields = 0;
+    let checks = 0;
+    const spin = new AdaptiveSpin({
+      fullMs: options.fullMs,
+      reprobeEvery: 16,
+      halveOnFailure: true,
+      yieldCpu: () => {
+        yields++;
+      },
+      yieldAfterMs: options.yieldAfterMs,
+    });
+    const ready = spin.run(() => ++checks >= options.readyAt);
+    return { ready, yields };
+  }
+
+  it('past yieldAfterMs, once per clock read (every 8 checks) until ready', () => {
+    // Checks 1-24 fail in three rounds of 8, each followed by a clock read and a yield; 25 pays.
+    expect(countYields({ yieldAfterMs: 0, fullMs: 10_000, readyAt: 25 })).toEqual({ ready: true, yields: 3 });
+  });
+
+  it('not before yieldAfterMs, even in a spin that fails', () => {
+    expect(countYields({ yieldAfterMs: 10_000, fullMs: 0.05, readyAt: Infinity })).toEqual({ ready: false, yields: 0 });
+  });
+
+  it('not in a spin that pays before its first clock read', () => {
+    expect(countYields({ yieldAfterMs: 0, fullMs: 10_000, readyAt: 3 })).toEqual({ ready: true, yields: 0 });
+  });
+});

@@ -77,6 +77,8 @@ export interface NativeAddon {
   eventSocketConnect(name: string): number;
   /** One {from, port} datagram; returns 0 or the errno of a send that did not go (never throws for it). */
   eventSocketSend(fd: number, from: number, port: number): number;
+  /** sched_yield(): let another runnable thread have this CPU (see cpu-yield.ts). */
+  yieldCpu(): void;
   MappingHandle: NativeMappingHandleConstructor;
   PortPoller: NativePortPollerConstructor;
   uapi: NativeUapi;
