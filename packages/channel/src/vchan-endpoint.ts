@@ -108,11 +108,11 @@ export const DEFAULT_SPIN_MICROS = 20;
  * A spin that has run this long calls sched_yield() between its checks (AdaptiveSpin's yieldCpu),
  * as the C ring baseline does after 20 us. On the simulated host both domains are processes of
  * one 2-vCPU machine, and a spin kept a peer that shared its CPU from producing what it waited
- * for: every such spin failed, the budgets fell to nothing, and the two sides took turns asleep,
- * a wake-up per ring's worth. With it, alternated whole-bench stream runs: 64 B messages 0.60x
- * against 0.42x the C ring (medians, higher in 6 of 7), and 10x fewer events in the stream probe
- * (bench/ANALYSIS.md, "Spins that give the CPU away"). On a real host with the peer on its own
- * vCPU the call returns at once.
+ * for: such spins failed, the budgets fell to nothing, and the two sides took turns asleep, a
+ * wake-up per ring's worth. With it, alternated whole-bench stream runs: 64 B messages in a
+ * 64 KiB ring 0.60x against 0.42x the C ring (medians, higher in 6 of 7), and 10x fewer events
+ * in the stream probe (bench/ANALYSIS.md, "Spins that give the CPU away"). On a real host with
+ * the peer on its own vCPU the call returns at once.
  */
 const YIELD_AFTER_MICROS = 5;
 /** How much longer the first wait after we woke the peer may spin than other waits (see spin()). */

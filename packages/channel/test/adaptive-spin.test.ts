@@ -43,7 +43,7 @@ describe('AdaptiveSpin probes with no budget left', () => {
 });
 
 describe('AdaptiveSpin gives the CPU away in a long spin', () => {
-  /** A ready() that turns true at its `at`-th call, counting yields meanwhile. */
+  /** One spin whose ready() turns true at its `readyAt`-th call; counts the yields meanwhile. */
   function countYields(options: { yieldAfterMs: number; fullMs: number; readyAt: number }): { ready: boolean; yields: number } {
     let yields = 0;
     let checks = 0;
