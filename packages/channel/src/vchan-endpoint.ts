@@ -109,10 +109,10 @@ export const DEFAULT_SPIN_MICROS = 20;
  * as the C ring baseline does after 20 us. On the simulated host both domains are processes of
  * one 2-vCPU machine, and a spin kept a peer that shared its CPU from producing what it waited
  * for: such spins failed, the budgets fell to nothing, and the two sides took turns asleep, a
- * wake-up per ring's worth. With it, alternated whole-bench stream runs: 64 B messages in a
- * 64 KiB ring 0.60x against 0.42x the C ring (medians, higher in 6 of 7), and 10x fewer events
- * in the stream probe (bench/ANALYSIS.md, "Spins that give the CPU away"). On a real host with
- * the peer on its own vCPU the call returns at once.
+ * wake-up per ring's worth. With it, in alternated whole benches, RPC p50 was lower in 7 of 8
+ * rounds (medians 2.9 against 3.3 us) and stream cells did not change clearly; the stream
+ * probe slept a tenth as often (bench/ANALYSIS.md, "Spins that give the CPU away"). On a real
+ * host with the peer on its own vCPU the call returns at once.
  */
 const YIELD_AFTER_MICROS = 5;
 /** How much longer the first wait after we woke the peer may spin than other waits (see spin()). */
