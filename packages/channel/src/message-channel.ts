@@ -22,7 +22,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkInteger, invalidArgType } from './argument-errors.js';
 import { ChannelClosedError, type CloseReason } from './channel-closed-error.js';
-import { FRAME_COST, IN_PLACE_FRAME_COST, WORK_PER_TURN } from './drain-budget.js';
+import { FRAME_COST, IN_PLACE_FRAME_COST, TURN_MS, WORK_PER_TURN } from './drain-budget.js';
 import { endpointHandle, type EndpointHandle } from './endpoint-handle.js';
 import { FrameBuffer } from './frame-buffer.js';
 import { MessageSlab, ON_HEAP_MAX, uninitializedBytes } from './message-slab.js';
@@ -134,6 +134,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private pausedByUser = false;
   /** Receive work left before the next yield (drain-budget.ts). */
   private workLeft = WORK_PER_TURN;
+  /** When the setImmediate of the last yield (or the constructor) refilled the budget. */
+  private turnStartedAt = performance.now();
   /** A spin put off until we have sent what the peer is to answer (see spinLater()). */
   private deferredSpin: DeferredSpin = 'none';
   /** The setImmediate of spinLater() is pending. */
@@ -466,7 +468,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     let delivered = false;
     try {
       for (;;) {
-        if (this.workLeft <= 0) return this.yieldTurn();
+        if (this.workLeft <= 0 && !this.turnGoesOn()) return this.yieldTurn();
         this.receiving = 'draining';
         const progressed = this.drainOnce();
         if (this.hopRequested) {
@@ -514,6 +516,13 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
     this.pump();
   };
 
+  /** The budget is spent: another one if this turn began less than TURN_MS ago (drain-budget.ts). */
+  private turnGoesOn(): boolean {
+    if (performance.now() - this.turnStartedAt >= TURN_MS) return false;
+    this.workLeft = WORK_PER_TURN;
+    return true;
+  }
+
   /** The work budget is spent: let timers, I/O and other channels run, then carry on. */
   private yieldTurn(): void {
     this.receiving = 'yielding';
@@ -522,6 +531,7 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   private readonly afterYield = (): void => {
     this.workLeft = WORK_PER_TURN;
+    this.turnStartedAt = performance.now();
     this.receiving = 'idle';
     this.pump();
   };
