@@ -134,8 +134,6 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private pausedByUser = false;
   /** Receive work left before the next yield (drain-budget.ts). */
   private workLeft = WORK_PER_TURN;
-  /** When the setImmediate of the last yield (or the constructor) refilled the budget. */
-  private turnStartedAt = performance.now();
   /** A spin put off until we have sent what the peer is to answer (see spinLater()). */
   private deferredSpin: DeferredSpin = 'none';
   /** The setImmediate of spinLater() is pending. */
@@ -167,6 +165,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
   private sendsAtHop = 0;
   /** The receive path stopped for continuations (see DELIVERIES_PER_HOP); pump() carries on from a microtask. */
   private hopRequested = false;
+  /** When the setImmediate of the last yield (or the constructor) refilled the budget. */
+  private turnStartedAt = performance.now();
   private readonly claimOwner: ClaimOwner;
 
   constructor(endpoint: VchanEndpoint, options: MessageChannelOptions = {}) {
