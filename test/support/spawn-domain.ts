@@ -15,6 +15,21 @@ export function spawnTs(file: string | URL, args: readonly string[] = [], option
   return spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
 }
 
+/** Runs spawnTs() to its end; resolves with its exit code and everything it wrote. */
+export async function runTs(
+  file: string | URL,
+  args: readonly string[] = [],
+  options: SpawnOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnTs(file, args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 /**
  * The fixture `name` ('domain.fixture.ts') beside the module at `base` (its import.meta.url):
  * the .ts source, or its compiled .js when `base` is itself compiled.

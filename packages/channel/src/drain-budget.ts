@@ -9,8 +9,8 @@
  * Units are bytes, plus a cost per frame for the per-message work: FRAME_COST where each message
  * is a fresh object (onMessage, 'message', the iterator, a stream chunk: the allocation and the
  * garbage collection it causes dominate), IN_PLACE_FRAME_COST where frames are delivered in place
- * (onFrame). So a budget is at most 4 MiB of data, 4096 allocated messages or 16 384 in-place frames: up
- * to a millisecond or two of work on an idle machine, and MessageChannel's turn is about
+ * (onFrame). So a budget is at most 4 MiB of data, 4096 allocated messages or 16 384 in-place
+ * frames: up to a millisecond or two of work on an idle machine; MessageChannel's turn is about
  * TURN_MS (below).
  *
  * Why 4 MiB of data and not less: a yield costs a trip round the event loop, and a budget the

@@ -1,7 +1,8 @@
 /**
  * AdaptiveSpin with no budget left: which waits probe (spin at the full budget). Without backoff,
  * every reprobeEvery-th; with backoff, the next one after the first failure, then with gaps that
- * double up to reprobeEvery, and from the start again after a probe that paid off.
+ * double up to reprobeEvery, and from the start again after a probe that paid off. And with
+ * yieldCpu: when a spin gives the CPU away (counted by checks, not by time).
  */
 import { describe, expect, it } from 'vitest';
 import { AdaptiveSpin } from '../src/adaptive-spin.js';

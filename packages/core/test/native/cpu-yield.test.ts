@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH_ENV, loadCpuYield } from '@xenipc/core';
-import { spawnTs } from '../../../../test/support/spawn-domain.js';
+import { runTs } from '../../../../test/support/spawn-domain.js';
 
 describe('loadCpuYield', () => {
   it('is the built addon\'s sched_yield(): one function, callable, returning nothing', () => {
@@ -11,15 +11,10 @@ describe('loadCpuYield', () => {
   });
 
   it('is undefined, not an error, where the addon cannot be loaded (spins then just spin)', async () => {
-    const child = spawnTs(new URL('./fixtures/cpu-yield-child.ts', import.meta.url), [], {
+    const { code, stdout } = await runTs(new URL('./fixtures/cpu-yield-child.ts', import.meta.url), [], {
       env: { ...process.env, [ADDON_PATH_ENV]: '/nonexistent/xenipc.node' },
     });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
-    expect(out.trim()).toBe('undefined');
+    expect(stdout.trim()).toBe('undefined');
   });
 });

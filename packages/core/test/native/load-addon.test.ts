@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH_ENV } from '@xenipc/core';
 import { addonCandidatePaths } from '@xenipc/core/backend-kit';
-import { spawnTs } from '../../../../test/support/spawn-domain.js';
+import { runTs } from '../../../../test/support/spawn-domain.js';
 
 describe('addon loader', () => {
   it('searches this package\'s prebuilds/<platform>-<arch>/ by default, never above the package', () => {
@@ -18,14 +18,11 @@ describe('addon loader', () => {
   });
 
   it('a missing addon is a XenError telling how to build it (XENIPC_ADDON overrides the search)', async () => {
-    const child = spawnTs(new URL('./fixtures/missing-addon-child.ts', import.meta.url), [], {
+    const { code, stdout } = await runTs(new URL('./fixtures/missing-addon-child.ts', import.meta.url), [], {
       env: { ...process.env, [ADDON_PATH_ENV]: '/nonexistent/xenipc.node' },
     });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
-    const result = JSON.parse(out) as { isXenError: boolean; code: string; message: string };
+    const result = JSON.parse(stdout) as { isXenError: boolean; code: string; message: string };
     expect(result.isXenError).toBe(true);
     expect(result.code).toBe('ENOENT');
     expect(result.message).toContain('/nonexistent/xenipc.node');

@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapFile, mapFilePages, memfdCreate, MemoryMapping, XenError } from '@xenipc/core';
-import { spawnTs } from '../../../../test/support/spawn-domain.js';
+import { runTs } from '../../../../test/support/spawn-domain.js';
 
 const openFds: number[] = [];
 function memfd(size: number): number {
@@ -136,15 +136,10 @@ describe('memfdCreate', () => {
 
 describe('garbage collection', () => {
   it('keeps the mapping while its buffer is reachable and unmaps it once the buffer is collected', async () => {
-    const child = spawnTs(new URL('./fixtures/gc-unmap-child.ts', import.meta.url));
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(err).toBe('');
+    const { code, stdout, stderr } = await runTs(new URL('./fixtures/gc-unmap-child.ts', import.meta.url));
+    expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({ afterMap: 1, afterWrapperCollected: 1, byteStillReadable: 42, afterBufferCollected: 0 });
+    expect(JSON.parse(stdout)).toEqual({ afterMap: 1, afterWrapperCollected: 1, byteStillReadable: 42, afterBufferCollected: 0 });
   });
 });
 
