@@ -30,6 +30,9 @@ if (role === undefined) {
   const endpoint = await VchanServer.listen(backend, { peer: clientDomid, port: 'probe' });
   const peer = createChannelPeer(endpoint, { timeoutMs: 0 });
   peer.register('add', (a: number, b: number) => a + b);
+  // runProbePair ends the server with SIGTERM: exit normally instead, so that --cpu-prof writes
+  // the server's profile too.
+  process.once('SIGTERM', () => process.exit(0));
   let started = process.cpuUsage();
   process.on('message', (m) => {
     if (m === 'start') started = process.cpuUsage();
