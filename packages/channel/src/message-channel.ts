@@ -5,11 +5,13 @@
  * Hot path: trySend() writes header + payload straight into the ring and publishes the producer
  * index at the latest when the current JS task ends (one microtask per batch), so a loop of
  * trySend() calls costs one index store and at most one event; a trySend() that finds no room
- * publishes first, so `while (!mc.trySend(m))` cannot deadlock. A message sent while the channel
- * is delivering (a reply, from onMessage / onFrame / a 'message' listener) is published at once:
- * the peer is waiting for it. The receiver drains the complete frames available, then publishes
- * its consumer index once. The only allocation per received message is the message itself (a
- * view into a slab for mid-sized ones, see message-slab.ts).
+ * publishes first, so `while (!mc.trySend(m))` cannot deadlock. Messages sent while the channel
+ * is delivering (replies, from onMessage / onFrame / a 'message' listener) are published as soon
+ * as the frames in hand have been delivered, before the ring is read again: the peer waits for
+ * them, but they cost one index store per batch, not one per reply. The receiver drains the
+ * complete frames available, then publishes its consumer index once. The only allocation per
+ * received message is the message itself (a view into a slab for mid-sized ones, see
+ * message-slab.ts).
  *
  * Receiving: an `onMessage` callback (cheapest), 'message' events, or `for await` (buffered up to
  * receiveQueueLimit messages; beyond that the ring is left alone, so the sender feels
@@ -226,9 +228,10 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
 
   /**
    * Queue a message without waiting: true if it is in the ring (visible to the peer by the end
-   * of this task, or at flush(); at once when sent during delivery), false if there is no room
-   * now (or earlier sends are still queued). Throws ChannelClosedError after the end,
-   * ERR_INVALID_ARG_TYPE for anything but a Uint8Array, RangeError for an oversized message.
+   * of this task, or at flush(); when sent during delivery, once the frames in hand are
+   * delivered), false if there is no room now (or earlier sends are still queued). Throws
+   * ChannelClosedError after the end, ERR_INVALID_ARG_TYPE for anything but a Uint8Array,
+   * RangeError for an oversized message.
    */
   trySend(message: Uint8Array): boolean {
     if (!(message instanceof Uint8Array)) throw invalidArgType('message', 'an instance of Uint8Array', message);
@@ -256,13 +259,17 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.deferredSpin = 'soon';
       queueMicrotask(this.spinSoon);
     }
-    if (this.receiving !== 'idle' && this.receiving !== 'yielding') {
-      // A reply written during delivery: the peer waits for it, publish now (one index store).
-      this.flushNow();
-    } else if (this.unpublishedBytes >= this.sendPublishEvery) {
+    if (this.unpublishedBytes >= this.sendPublishEvery) {
       // A long run of trySend() publishes every quarter ring or so, so the reader works in
       // parallel instead of waiting for the whole ring (one index store each time).
       this.flushNow();
+    } else if (this.receiving !== 'idle' && this.receiving !== 'yielding') {
+      // A reply written during delivery: published when the frames in hand are delivered
+      // (drainOnce(), drainFrames()), with the replies to the others. An index store per reply
+      // pulled the shared index line away from the spinning peer once per reply: 256 pipelined
+      // RPC calls between two processes, ~1.25x the calls/s with one store per batch (higher in
+      // 18-19 of 20 windows interleaved with the old way; bench/ANALYSIS.md, "Replies published
+      // per batch").
     } else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.scheduledFlush);
@@ -668,6 +675,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       }
     }
     this.leftInRing = avail;
+    // The replies to the frames just delivered (see framePut()), then their space.
+    this.flush();
     if (moved) consumer.publish();
     return moved;
   }
@@ -684,7 +693,11 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       copied = avail > 0 ? frames.fill(consumer, frames.wanted(avail)) : 0;
       this.leftInRing = avail - copied;
     }
-    if (copied === 0) return this.deliverFrames(frames);
+    if (copied === 0) {
+      const moved = this.deliverFrames(frames);
+      this.flush();
+      return moved;
+    }
     // The copy frees the ring. A lone small frame (a ping, an RPC call) is published after it is
     // delivered: the reply's producer index and our consumer index are then stored back to back,
     // one pull of the shared index line from the spinning peer instead of two (bench/ANALYSIS.md,
@@ -696,6 +709,8 @@ export class MessageChannel extends EventEmitter<MessageChannelEvents> implement
       this.deliverFrames(frames);
       return true;
     } finally {
+      // The replies to the frames just delivered (see framePut()), then a lone frame's space.
+      this.flush();
       if (lone && !this.handle.released) this.consumer.publish();
     }
   }

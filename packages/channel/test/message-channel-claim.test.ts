@@ -217,19 +217,22 @@ describe('MessageChannel claim/commit', () => {
     host.assertCleanedUp();
   });
 
-  it('a reply committed during delivery is published at once (the peer is waiting for it)', async () => {
+  it('a reply committed during delivery is published once the frame in hand is delivered (the peer is waiting for it)', async () => {
     const { host, server, client } = await loopbackPair({ readSize: 4096, writeSize: 4096 });
     const replies: number[] = [];
     const asker = new MessageChannel(client, { onMessage: (m) => replies.push(m[0]!) });
-    const producer = endpointHandle(server).producer as unknown as { prod: number };
-    const published: boolean[] = [];
+    const producer = endpointHandle(server).producer as unknown as { prod: number; words: Int32Array; ownIndex: number };
+    // What the peer sees: the producer index in the shared page equals our private one.
+    const published = (): boolean => Atomics.load(producer.words, producer.ownIndex) >>> 0 === producer.prod;
+    const publishedInCallback: boolean[] = [];
+    const publishedAfter: boolean[] = [];
     const answerer: MessageChannel = new MessageChannel(server, {
       onMessage: (m) => {
         const claim = answerer.claim(1)!;
         claim.views[0]![0] = m[0]! + 1;
         claim.commit();
-        // What the peer sees: the producer index in the shared page equals our private one.
-        published.push(Atomics.load(endpointHandle(server).producer['words' as never] as Int32Array, endpointHandle(server).producer['ownIndex' as never] as number) >>> 0 === producer.prod);
+        publishedInCallback.push(published());
+        queueMicrotask(() => publishedAfter.push(published()));
       },
     });
     for (let i = 0; i < 5; i++) {
@@ -238,7 +241,9 @@ describe('MessageChannel claim/commit', () => {
       await until(() => replies.length === i + 1);
     }
     expect(replies).toEqual([1, 11, 21, 31, 41]);
-    expect(published).toEqual([true, true, true, true, true]);
+    // with the replies to any other frames in hand, but before this task ends
+    expect(publishedInCallback).toEqual([false, false, false, false, false]);
+    expect(publishedAfter).toEqual([true, true, true, true, true]);
     await asker.close();
     await answerer.closed();
     host.assertCleanedUp();

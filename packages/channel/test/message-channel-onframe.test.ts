@@ -125,28 +125,37 @@ describe('MessageChannel onFrame', () => {
     const ring = 4096;
     const { host, server, client } = await loopbackPair({ readSize: ring, writeSize: ring });
     const senderSpace = (): number => endpointHandle(client).producer.space();
-    const repliesVisible = (): number => endpointHandle(client).consumer.available();
-    const seen: Array<{ length: number; spaceInCallback: number; replyVisible: number }> = [];
+    const stores: string[] = [];
+    const { producer, consumer } = endpointHandle(server);
+    const publishReplies = producer.publish.bind(producer);
+    const publishSpace = consumer.publish.bind(consumer);
+    vi.spyOn(producer, 'publish').mockImplementation(() => (stores.push('replies'), publishReplies()));
+    vi.spyOn(consumer, 'publish').mockImplementation(() => (stores.push('space'), publishSpace()));
+    const seen: Array<{ length: number; spaceInCallback: number }> = [];
     const rx = new MessageChannel(server, {
       onFrame: (_bytes, start, end) => {
         rx.trySend(new Uint8Array([1, 2, 3]));
-        seen.push({ length: end - start, spaceInCallback: senderSpace(), replyVisible: repliesVisible() });
+        seen.push({ length: end - start, spaceInCallback: senderSpace() });
       },
     });
     const tx = new MessageChannel(client);
-    const batch = async (...lengths: number[]): Promise<void> => {
+    const batch = async (...lengths: number[]): Promise<string[]> => {
       while (senderSpace() !== ring) await nextTurn();
+      stores.length = 0;
       const wanted = seen.length + lengths.length;
       for (const length of lengths) tx.trySend(new Uint8Array(length)); // one publish for all
       while (seen.length < wanted) await nextTurn();
+      return [...stores];
     };
-    await batch(60);
-    // lone and small: the reply (4 + 3 bytes) is visible while our 64-byte frame still holds its space
-    expect(seen[0]).toEqual({ length: 60, spaceInCallback: ring - 64, replyVisible: 7 });
-    await batch(60, 60);
-    expect(seen[1]?.spaceInCallback).toBe(ring); // two frames: freed before the first was delivered
-    await batch(2000);
-    expect(seen[3]?.spaceInCallback).toBe(ring); // a big lone frame: freed before delivery
+    // lone and small: our 64-byte frame holds its space while delivered, and is freed after the reply
+    expect(await batch(60)).toEqual(['replies', 'space']);
+    expect(seen[0]).toEqual({ length: 60, spaceInCallback: ring - 64 });
+    // two frames: freed before the first was delivered, both replies published after the second
+    expect(await batch(60, 60)).toEqual(['space', 'replies']);
+    expect(seen[1]?.spaceInCallback).toBe(ring);
+    // a big lone frame: freed before delivery (a quarter ring at a time as it is copied)
+    expect(await batch(2000)).toEqual(['space', 'space', 'replies']);
+    expect(seen[3]?.spaceInCallback).toBe(ring);
     await tx.close();
     await rx.closed();
     host.assertCleanedUp();

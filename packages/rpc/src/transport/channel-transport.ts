@@ -21,7 +21,8 @@
  * ring, so once the ring is full the peer's sends wait (backpressure all the way to the caller).
  *
  * Replies written while the channel is delivering (a synchronous handler's response) are
- * published at once by the channel itself (MessageChannel owns that rule). Receiving is fair:
+ * published by the channel itself once the calls in hand are answered, one index store for the
+ * batch (MessageChannel owns that rule). Receiving is fair:
  * the channel yields to the event loop after a bounded amount of work, so a flooding peer cannot
  * starve this process.
  *
