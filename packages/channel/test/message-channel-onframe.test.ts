@@ -147,7 +147,7 @@ describe('MessageChannel onFrame', () => {
       while (seen.length < wanted) await nextTurn();
       return [...stores];
     };
-    // lone and small: our 64-byte frame holds its space while delivered, and is freed after the reply
+    // lone and small: our 64-byte frame holds its space while delivered, freed after the reply
     expect(await batch(60)).toEqual(['replies', 'space']);
     expect(seen[0]).toEqual({ length: 60, spaceInCallback: ring - 64 });
     // two frames: freed before the first was delivered, both replies published after the second
