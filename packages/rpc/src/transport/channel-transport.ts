@@ -22,9 +22,8 @@
  *
  * Replies written while the channel is delivering (a synchronous handler's response) are
  * published by the channel itself once the calls in hand are answered, one index store for the
- * batch (MessageChannel owns that rule). Receiving is fair:
- * the channel yields to the event loop after a bounded amount of work, so a flooding peer cannot
- * starve this process.
+ * batch (MessageChannel owns that rule). Receiving is fair: the channel yields to the event loop
+ * after a bounded amount of work, so a flooding peer cannot starve this process.
  *
  * Ending: the channel's close reason becomes the connection's ('peer-crashed' when the peer
  * process died, 'domain-gone' when its domain did, 'peer-closed', 'protocol-error'); the
