@@ -1,4 +1,9 @@
-/** A program the peer agent runs for a test (startProcess), with its output collected. */
+/**
+ * A program the peer agent runs for a test (startProcess), with its output collected. It runs in
+ * a process group of its own, and a kill reaches the whole group: most programs are `sh -c`
+ * lines, and killing only the shell would leave its children holding the output pipes, so the
+ * result would never come.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ProcessResult } from './agent-protocol.js';
 import { waitUntil } from './wait-until.js';
@@ -13,7 +18,7 @@ export class AgentProcess {
   #result: { code: number | null; signal: string | null } | undefined;
 
   constructor(command: string, args: readonly string[], stdin: string | undefined, stdinOpenMs: number) {
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child.stdin!.on('error', () => undefined);   // the program may exit before reading it
@@ -42,8 +47,22 @@ export class AgentProcess {
     return this.stdout.slice(-OUTPUT_TAIL);
   }
 
+  /** Signals the program's whole process group (the program and what it started). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.#result !== undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      this.child.kill(signal);   // the group is gone already
+    }
+  }
+
   async result(timeoutMs: number): Promise<ProcessResult> {
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      this.stderr += `\n[peer agent: killed after ${timeoutMs} ms]`;
+      this.kill('SIGKILL');
+    }, timeoutMs);
     await this.#exited;
     clearTimeout(timer);
     return { code: this.#result?.code ?? null, signal: this.#result?.signal ?? null, stdout: this.stdout.slice(-OUTPUT_TAIL), stderr: this.stderr.slice(-OUTPUT_TAIL) };

@@ -79,7 +79,7 @@ export interface AgentOps {
   startProcess: { args: { command: string; args: string[]; stdin?: string; stdinOpenMs?: number }; result: { handle: Handle; pid: number } };
   /** Resolves once the process's stdout contains `text`; fails after timeoutMs (with its output). */
   awaitProcessOutput: { args: { handle: Handle; text: string; timeoutMs: number }; result: { stdout: string } };
-  /** Waits for the process to end (SIGKILL after timeoutMs); its status and the tail of its output. */
+  /** Waits for the process to end (after timeoutMs, SIGKILL to it and all it started); its status and the tail of its output. */
   processResult: { args: { handle: Handle; timeoutMs: number }; result: ProcessResult };
   /** @xenipc/core's xenstore client in the domU (over /dev/xen/xenbus). */
   xsClientWrite: { args: { path: string; value: string }; result: { transport: string } };

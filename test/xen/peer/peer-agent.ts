@@ -111,7 +111,7 @@ const handlers: { [K in AgentOp]: (args: AgentOps[K]['args']) => Promise<AgentOp
     if (found?.kind === 'region') found.region.close();
     else if (found?.kind === 'channel') found.counter.channel.close();
     else if (found?.kind === 'victim') found.victim.child.kill('SIGKILL');
-    else if (found?.kind === 'process') found.process.child.kill('SIGKILL');
+    else if (found?.kind === 'process') found.process.kill('SIGKILL');
     return null;
   },
   spawnVictim: async (plan) => {
