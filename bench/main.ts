@@ -12,6 +12,7 @@ import { parseOptions } from './options.js';
 import { machineInfo } from './report/machine-info.js';
 import { machineBusyPercent, machineBusySeconds, processCpuSeconds } from './report/machine-load.js';
 import { renderMarkdown } from './report/markdown.js';
+import { checkVcpuSpeeds, describeVcpuChecks, SLOW_VCPU_SPREAD, vcpuSpread } from './report/vcpu-speed.js';
 import { renderThroughputSvg } from './report/svg-chart.js';
 import { buildTables, renderConsole } from './report/tables.js';
 import { evaluateTargets } from './report/targets.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   if (busyBefore > 20) {
     process.stderr.write(`warning: the machine was ${busyBefore} % busy before the start (other processes); results will be disturbed\n`);
   }
+  const vcpuAtStart = await checkVcpuSpeeds('start');
   const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   process.stderr.write(`xenipc bench (${options.mode}): ${options.runs} interleaved runs, workloads ${[...options.workloads].join(',')}\n`);
 
@@ -96,14 +98,24 @@ async function main(): Promise<void> {
     pingPong: [],
     rpc: [],
     idle: [],
+    vcpuSpeed: [vcpuAtStart],
     targets: [],
     notes: [...BASELINE_NOTES],
     wallSeconds: 0,
   };
   try {
-    if (options.workloads.has('stream')) report.stream = await runStreams(context);
-    if (options.workloads.has('pingpong')) report.pingPong = await runPingPongs(context);
-    if (options.workloads.has('rpc')) report.rpc = await runRpc(context);
+    if (options.workloads.has('stream')) {
+      report.stream = await runStreams(context);
+      report.vcpuSpeed.push(await checkVcpuSpeeds('after stream'));
+    }
+    if (options.workloads.has('pingpong')) {
+      report.pingPong = await runPingPongs(context);
+      report.vcpuSpeed.push(await checkVcpuSpeeds('after ping-pong'));
+    }
+    if (options.workloads.has('rpc')) {
+      report.rpc = await runRpc(context);
+      report.vcpuSpeed.push(await checkVcpuSpeeds('after rpc'));
+    }
     if (options.workloads.has('idle')) report.idle = await runIdle(context);
   } finally {
     // Before the workers exit: what this benchmark's own processes used, to tell other load apart.
@@ -125,6 +137,12 @@ async function main(): Promise<void> {
   report.machine = machineInfo(loadAtStart, busyBefore, otherLoadPercent);
   if (otherLoadPercent > 10) report.notes.push(`Other processes used ${otherLoadPercent} % of the machine's CPUs during the run: numbers are disturbed, spinning most.`);
   if (busyBefore > 20) report.notes.push(`The machine was ${busyBefore} % busy with other processes just before the start: numbers are disturbed, spinning most.`);
+  const slowChecks = report.vcpuSpeed.filter((check) => vcpuSpread(check) > SLOW_VCPU_SPREAD);
+  if (slowChecks.length > 0) {
+    report.notes.push(
+      `One vCPU ran the speed check's loop over ${SLOW_VCPU_SPREAD}x slower than the other (${describeVcpuChecks(slowChecks)}): the host gave it part of a core. Cells that keep both vCPUs busy, pipelined RPC most, ran slower for it (bench/ANALYSIS.md, "Pipelined RPC's two speeds: a slow vCPU").`,
+    );
+  }
   report.wallSeconds = (performance.now() - started) / 1000;
 
   const tables = buildTables(report);

@@ -114,6 +114,15 @@ export interface MachineInfo {
   otherLoadPercentDuringRun: number;
 }
 
+/** One check of report/vcpu-speed.ts: a fixed compute loop alone on each CPU, ns per element. */
+export interface VcpuSpeedCheck {
+  /** When: "start", "after stream", ... */
+  at: string;
+  cpus: number[];
+  /** Per CPU, in the order of `cpus` (lower is faster; NaN where the check failed). */
+  nsPerIteration: number[];
+}
+
 export interface BenchReport {
   date: string;
   mode: 'quick' | 'full';
@@ -123,6 +132,8 @@ export interface BenchReport {
   pingPong: PingPongCell[];
   rpc: RpcCell[];
   idle: IdleCell[];
+  /** vCPU speed checks at the start, after each workload and at the end. */
+  vcpuSpeed: VcpuSpeedCheck[];
   targets: TargetResult[];
   notes: string[];
   wallSeconds: number;

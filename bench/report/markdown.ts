@@ -1,6 +1,7 @@
 /** The results file for humans: bench/results/<mode>.md, next to the JSON and the chart. */
 import type { BenchReport } from '../results-model.js';
 import { renderMarkdownTables, type Table } from './tables.js';
+import { describeVcpuChecks } from './vcpu-speed.js';
 
 export function renderMarkdown(report: BenchReport, tables: readonly Table[], chartFile: string | undefined): string {
   const m = report.machine;
@@ -10,6 +11,7 @@ export function renderMarkdown(report: BenchReport, tables: readonly Table[], ch
     `- Date: ${report.date}; wall time ${report.wallSeconds.toFixed(0)} s`,
     `- Machine: ${m.cpuModel}, ${m.cpus} vCPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
     `- Load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}; CPUs ${m.busyPercentBeforeStart} % busy in the second before the start; other processes used ${m.otherLoadPercentDuringRun} % of all CPUs during the run`,
+    `- vCPU speed, ns per element of a fixed loop alone on each CPU (lower is faster; report/vcpu-speed.ts): ${describeVcpuChecks(report.vcpuSpeed)}`,
     `- Settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
       .join('; ')}`,
