@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WorkerPair } from './control/worker-pair.js';
 import { parseOptions } from './options.js';
 import { machineInfo } from './report/machine-info.js';
-import { machineBusyPercent, machineBusySeconds, processCpuSeconds } from './report/machine-load.js';
+import { machineBusyPercent, machineBusySeconds, processCpuSeconds, reapedChildrenCpuSeconds } from './report/machine-load.js';
 import { renderMarkdown } from './report/markdown.js';
 import { checkVcpuSpeeds, describeVcpuChecks, SLOW_VCPU_SPREAD, vcpuSpread } from './report/vcpu-speed.js';
 import { renderThroughputSvg } from './report/svg-chart.js';
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
 
   // To tell other processes' load apart from ours: machine-wide busy time over the run, minus ours.
   const machineBusyAtStart = machineBusySeconds();
-  const orchestratorCpuAtStart = processCpuSeconds(process.pid);
+  // The orchestrator's own CPU and its finished helpers' (the C ring's processes, the vCPU checks).
+  const orchestratorCpu = (): number => processCpuSeconds(process.pid) + reapedChildrenCpuSeconds(process.pid);
+  const orchestratorCpuAtStart = orchestratorCpu();
   const wallAtStart = performance.now();
   let otherLoadPercent = Number.NaN;
   const simDir = mkdtempSync(join(os.tmpdir(), 'xenipc-bench-sim-'));
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     const ownCpuSeconds =
       [context.pairs.xenipc, context.pairs.unixSocket, context.pairs.childIpc, context.pairs.memcpy]
         .flatMap((p) => p?.pids ?? [])
-        .reduce((sum, pid) => sum + processCpuSeconds(pid), 0) + processCpuSeconds(process.pid) - orchestratorCpuAtStart;
+        .reduce((sum, pid) => sum + processCpuSeconds(pid), 0) + orchestratorCpu() - orchestratorCpuAtStart;
     const elapsed = (performance.now() - wallAtStart) / 1000;
     otherLoadPercent = Math.round((1000 * (machineBusySeconds() - machineBusyAtStart - ownCpuSeconds)) / (elapsed * os.cpus().length)) / 10;
     await Promise.all(

@@ -29,6 +29,20 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds used so far by the children process `pid` has waited for, and theirs (cutime +
+ * cstime): the benchmark's short-lived helpers (the C ring's two processes, the vCPU checks).
+ */
+export function reapedChildrenCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /** USER_HZ: 100 on every mainstream Linux architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
