@@ -120,7 +120,7 @@ export interface VcpuSpeedCheck {
   at: string;
   cpus: number[];
   /** Per CPU, in the order of `cpus` (lower is faster; NaN where the check failed). */
-  nsPerIteration: number[];
+  nsPerElement: number[];
 }
 
 export interface BenchReport {

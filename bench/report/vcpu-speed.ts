@@ -1,7 +1,7 @@
 /**
  * How fast each vCPU runs a plain compute loop right now, measured alone on each CPU in turn
  * (`taskset -c N`, one short node process each). On this kind of VM the host sometimes gives one
- * vCPU a fraction of a core for minutes at a time (a busy sibling thread, another tenant): the
+ * vCPU a fraction of a core for minutes at a time (for reasons outside the VM): the
  * same loop then takes ~1.6x as long on that vCPU, and every cell that needs both vCPUs at once
  * (pipelined RPC most of all) slows with it, while the load average shows nothing. The results
  * file records these checks around each workload, so a slow hour reads as one
@@ -53,15 +53,15 @@ async function allowedCpus(): Promise<number[] | undefined> {
 /** One check: the loop on each allowed CPU in turn; `at` says when (e.g. "start", "after stream"). */
 export async function checkVcpuSpeeds(at: string): Promise<VcpuSpeedCheck> {
   const cpus = await allowedCpus();
-  if (cpus === undefined) return { at, cpus: [], nsPerIteration: [] };
-  const nsPerIteration: number[] = [];
-  for (const cpu of cpus) nsPerIteration.push(await loopNsOn(cpu).catch(() => Number.NaN));
-  return { at, cpus, nsPerIteration };
+  if (cpus === undefined) return { at, cpus: [], nsPerElement: [] };
+  const nsPerElement: number[] = [];
+  for (const cpu of cpus) nsPerElement.push(await loopNsOn(cpu).catch(() => Number.NaN));
+  return { at, cpus, nsPerElement };
 }
 
 /** Slowest over fastest vCPU in a check (NaN without two measured CPUs). */
 export function vcpuSpread(check: VcpuSpeedCheck): number {
-  const measured = check.nsPerIteration.filter(Number.isFinite);
+  const measured = check.nsPerElement.filter(Number.isFinite);
   if (measured.length < 2) return Number.NaN;
   return Math.max(...measured) / Math.min(...measured);
 }
@@ -73,11 +73,11 @@ export const SLOW_VCPU_SPREAD = 1.25;
 export function describeVcpuChecks(checks: readonly VcpuSpeedCheck[]): string {
   return checks
     .map((check) => {
-      if (check.nsPerIteration.length === 0) return `${check.at} not measured (no taskset)`;
-      const values = check.nsPerIteration.map((ns) => ns.toFixed(2)).join(' / ');
+      if (check.nsPerElement.length === 0) return `${check.at} not measured (no taskset)`;
+      const values = check.nsPerElement.map((ns) => ns.toFixed(2)).join(' / ');
       const spread = vcpuSpread(check);
       if (!(spread > SLOW_VCPU_SPREAD)) return `${check.at} ${values} ns`;
-      const slowest = check.cpus[check.nsPerIteration.indexOf(Math.max(...check.nsPerIteration.filter(Number.isFinite)))];
+      const slowest = check.cpus[check.nsPerElement.indexOf(Math.max(...check.nsPerElement.filter(Number.isFinite)))];
       return `${check.at} ${values} ns (CPU ${slowest} ${spread.toFixed(2)}x slower)`;
     })
     .join('; ');
