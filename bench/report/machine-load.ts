@@ -17,30 +17,33 @@ function cpuTimes(): { busy: number; total: number } | undefined {
   }
 }
 
-/** CPU seconds used so far by process `pid` (user + system), or 0 if it cannot be read. */
-export function processCpuSeconds(pid: number): number {
+/**
+ * Two consecutive clock-tick fields of /proc/<pid>/stat, summed, in seconds (0 if it cannot be
+ * read). Fields are numbered as in proc(5); counting starts after the ")" that ends the command
+ * name, whose next field (state) is field 3.
+ */
+function statTicksSeconds(pid: number, field: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    return (Number(fields[field - 3]) + Number(fields[field - 2])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return 0;
   }
 }
 
+/** CPU seconds used so far by process `pid` (utime + stime, fields 14 and 15), or 0. */
+export function processCpuSeconds(pid: number): number {
+  return statTicksSeconds(pid, 14);
+}
+
 /**
  * CPU seconds used so far by the children process `pid` has waited for, and theirs (cutime +
- * cstime): the benchmark's short-lived helpers (the C ring's two processes, the vCPU checks).
+ * cstime, fields 16 and 17): the benchmark's short-lived helpers (the C ring's two processes,
+ * the vCPU checks).
  */
 export function reapedChildrenCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  return statTicksSeconds(pid, 16);
 }
 
 /** USER_HZ: 100 on every mainstream Linux architecture. */
