@@ -7,6 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { buildCacheLineProbe, NEAR_ROUND_TRIP_NS } from './control/cache-line-round-trip.js';
+import { pinningSupport } from './control/cpu-placement.js';
 import { WorkerPair } from './control/worker-pair.js';
 import { parseOptions } from './options.js';
 import { machineInfo } from './report/machine-info.js';
@@ -58,8 +60,12 @@ async function main(): Promise<void> {
     xenipcUnavailable: undefined,
     nextName: () => `${process.pid}-${++connectionCount}`,
     cRing: buildCRing(simDir),
+    cacheLineProbe: buildCacheLineProbe(simDir, await pinningSupport()),
     notes: [],
   };
+  if ('unavailable' in context.cacheLineProbe) {
+    context.notes.push(`Where the host ran the two vCPUs was not measured: ${context.cacheLineProbe.unavailable}.`);
+  }
   if ('unavailable' in context.cRing) {
     context.notes.push(`C ring baseline not measured: ${context.cRing.unavailable}.`);
     process.stderr.write(`${context.cRing.unavailable}\n`);
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
       rpcPipelineMs: options.rpcPipelineMs,
       rpcPipelineWindow: options.rpcPipelineWindow,
       idleMs: options.idleMs,
+      cacheLineNearBelowNs: NEAR_ROUND_TRIP_NS,
       xenipcDefaultSpinMicros: await import('@xenipc/channel').then(
         (channel) => channel.DEFAULT_SPIN_MICROS,
         () => null,

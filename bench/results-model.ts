@@ -12,7 +12,19 @@ import type { Placement } from './control/cpu-placement.js';
  */
 export type StreamTransport = 'xenipc' | 'xenipc-claim' | 'unix-socket' | 'unix-socket-unbatched' | 'child-ipc' | 'memcpy' | 'two-copy' | 'c-ring' | 'c-ring-per-message';
 
-export interface StreamRun {
+/**
+ * Where the host ran the two vCPUs during one measurement, from the cache-line round trip
+ * between them before and after it (control/cache-line-round-trip.ts): 'near' (both under
+ * NEAR_ROUND_TRIP_NS), 'far' (both over), 'changed' (one of each), 'unknown' (not measured).
+ */
+export type VcpuProximity = 'near' | 'far' | 'changed' | 'unknown';
+
+/** A measurement with the cache-line round trips (ns) taken right before and right after it. */
+export interface ProximityChecked {
+  cacheLineRoundTripNs?: [number, number];
+}
+
+export interface StreamRun extends ProximityChecked {
   messages: number;
   seconds: number;
   /** Payload bytes per second / 10^6 (framing not counted). */
@@ -31,7 +43,7 @@ export interface StreamCell {
   errors: string[];
 }
 
-export interface LatencyRun {
+export interface LatencyRun extends ProximityChecked {
   p50Ns: number;
   p99Ns: number;
   samples: number;
@@ -75,7 +87,7 @@ export interface RpcCell {
   errors: string[];
 }
 
-export interface IdleCell {
+export interface IdleCell extends ProximityChecked {
   /** What sat idle: e.g. "xenipc (event-only)". */
   label: string;
   seconds: number;

@@ -1,5 +1,6 @@
 /** The results file for humans: bench/results/<mode>.md, next to the JSON and the chart. */
 import type { BenchReport } from '../results-model.js';
+import { describeProximity } from './proximity-table.js';
 import { renderMarkdownTables, type Table } from './tables.js';
 import { describeVcpuChecks } from './vcpu-speed.js';
 
@@ -12,6 +13,7 @@ export function renderMarkdown(report: BenchReport, tables: readonly Table[], ch
     `- Machine: ${m.cpuModel}, ${m.cpus} vCPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
     `- Load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}; CPUs ${m.busyPercentBeforeStart} % busy in the second before the start; other processes used ${m.otherLoadPercentDuringRun} % of all CPUs during the run`,
     `- vCPU speed, ns per element of a fixed loop alone on each CPU (lower is faster; report/vcpu-speed.ts): ${describeVcpuChecks(report.vcpuSpeed)}`,
+    `- Where the host ran the two vCPUs, by the cache-line round trip between them before and after each measurement (control/cache-line-round-trip.ts): ${describeProximity(report) ?? 'not measured (see Notes)'}`,
     `- Settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
       .join('; ')}`,

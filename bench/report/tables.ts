@@ -4,6 +4,7 @@
  */
 import { describePlacement } from '../control/cpu-placement.js';
 import type { BenchReport, PingPongCell, StreamCell } from '../results-model.js';
+import { buildProximityTable } from './proximity-table.js';
 import { formatBytes, formatMbPerSec, formatMicros, formatPercent, formatRate, formatRatio } from './units.js';
 
 export interface Table {
@@ -139,6 +140,8 @@ export function buildTables(report: BenchReport): Table[] {
       rows: report.targets.map((t) => [t.name, t.wanted, t.measured, t.met === null ? (t.reference === true ? '-' : 'n/a') : t.met ? 'yes' : 'NO']),
     });
   }
+  const byProximity = buildProximityTable(report);
+  if (byProximity !== undefined) tables.push(byProximity);
   return tables;
 }
 

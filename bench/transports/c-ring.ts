@@ -5,9 +5,10 @@
  * its cells are skipped with a note. The orchestrator runs it (it forks its own reader) and reads
  * one line of JSON: the timed window's messages and seconds.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileC } from '../control/c-compiler.js';
 
 export interface CRingSpec {
   size: number;
@@ -35,15 +36,7 @@ export function xenipcPublishBytes(ringBytes: number): number {
 
 /** Compiles the C ring into `dir`; returns the binary's path, or why it could not. */
 export function buildCRing(dir: string): { path: string } | { unavailable: string } {
-  const path = join(dir, 'xenipc-c-ring');
-  const cc = process.env.CC ?? 'cc';
-  try {
-    execFileSync(cc, ['-O2', '-std=gnu11', '-Wall', '-o', path, SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
-    return { path };
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { unavailable: `the C ring could not be built with ${cc}: ${detail}` };
-  }
+  return compileC('the C ring', SOURCE, join(dir, 'xenipc-c-ring'));
 }
 
 export function measureCRing(binary: string, spec: CRingSpec): Promise<CRingResult> {

@@ -3,6 +3,7 @@
  * that a crash or a heap full of one transport's garbage cannot disturb another), and the domain
  * ids of the xenipc pair on the simulated host.
  */
+import type { CacheLineProbe } from '../control/cache-line-round-trip.js';
 import type { WorkerPair } from '../control/worker-pair.js';
 import type { BenchOptions } from '../options.js';
 import type { ConnectionParams, TransportName } from '../transports/transport-name.js';
@@ -23,6 +24,8 @@ export interface BenchContext {
   nextName(): string;
   /** The C ring baseline's binary (built at start), or why there is none. */
   cRing: { path: string } | { unavailable: string };
+  /** Measures where the host runs the two vCPUs, before and after each measurement; or why not. */
+  cacheLineProbe: CacheLineProbe | { unavailable: string };
   /** Notes for the results file (e.g. cells skipped on this machine). */
   notes: string[];
 }

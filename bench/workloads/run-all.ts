@@ -2,10 +2,12 @@
  * Runs every selected workload, interleaved: within each run, every transport is measured for a
  * given message size before the next size, and the order of transports rotates from run to run.
  * The two vCPUs here migrate between host cores and cross-core latency changes several-fold from
- * minute to minute, so only measurements taken close together in time are compared.
+ * minute to minute, so only measurements taken close together in time are compared; each
+ * measurement also records that latency right before and after it (control/cache-line-round-trip.ts).
  */
+import { measureCacheLineRoundTrip } from '../control/cache-line-round-trip.js';
 import { pinningSupport, withPlacement, type Placement } from '../control/cpu-placement.js';
-import type { IdleCell, PingPongCell, RpcCell, StreamCell, StreamRun } from '../results-model.js';
+import type { IdleCell, PingPongCell, ProximityChecked, RpcCell, StreamCell, StreamRun } from '../results-model.js';
 import { median } from '../stats.js';
 import { pairFor, type BenchContext } from './bench-context.js';
 import { measureIdle } from './idle.js';
@@ -41,13 +43,21 @@ function progress(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function runStep<Run>(context: BenchContext, step: Step<Run>): Promise<Run | undefined> {
+/** The cache-line round trip between the two vCPUs now (NaN without the probe). */
+function roundTripNow(context: BenchContext): Promise<number> {
+  const probe = context.cacheLineProbe;
+  return 'path' in probe ? measureCacheLineRoundTrip(probe) : Promise.resolve(Number.NaN);
+}
+
+async function runStep<Run extends ProximityChecked>(context: BenchContext, step: Step<Run>): Promise<Run | undefined> {
   if (step.family === 'xenipc' && context.xenipcUnavailable !== undefined) {
     if (step.cells.errors.length === 0) step.cells.errors.push(`not measured: ${context.xenipcUnavailable}`);
     return undefined;
   }
   try {
+    const before = await roundTripNow(context);
     const run = await withTimeout(step.measure(), MEASUREMENT_TIMEOUT_MS, step.label);
+    if ('path' in context.cacheLineProbe) run.cacheLineRoundTripNs = [before, await roundTripNow(context)];
     step.cells.runs.push(run);
     return run;
   } catch (error) {
