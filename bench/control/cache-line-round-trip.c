@@ -2,8 +2,8 @@
  * How far apart two CPUs are right now: the time for one cache line to go from a thread on the
  * first CPU to a thread on the second and back (each thread waits for the other's store, then
  * stores). On a VM the answer moves with where the host runs the two vCPUs: on this 2-vCPU
- * build machine ~60 ns when they share a core complex and ~450 ns when they do not, and a
- * spinning C ring moves 64 B messages ~4x faster in the first case (bench/ANALYSIS.md, "The C
+ * build machine ~60 ns at some moments (what cores sharing a cache take) and ~450 ns at others,
+ * and a spinning C ring moves 64 B messages ~4x faster in the first case (bench/ANALYSIS.md, "The C
  * ring's two speeds: where the host puts the vCPUs").
  *
  * Usage: cache-line-round-trip <cpu A> <cpu B>
@@ -21,13 +21,22 @@
 #include <string.h>
 #include <time.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
 #define ROUND_TRIPS 2000u
 #define BATCHES 5
 #define GIVE_UP_NS 1000000000ull
 
 static _Alignas(64) uint32_t line;
 static int cpu_b;
-static volatile int failed;
+/* Set by either thread when it gives up, so that the other stops waiting too. */
+static int failed;
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -47,9 +56,9 @@ static int wait_for(uint32_t value) {
   uint64_t deadline = 0;
   for (unsigned spins = 1;; spins++) {
     if (__atomic_load_n(&line, __ATOMIC_ACQUIRE) == value) return 0;
-    __builtin_ia32_pause();
+    CPU_RELAX();
     if ((spins & 0xffff) == 0) {
-      if (failed) return -1;
+      if (__atomic_load_n(&failed, __ATOMIC_RELAXED)) return -1;
       uint64_t t = now_ns();
       if (deadline == 0) deadline = t + GIVE_UP_NS;
       else if (t > deadline) return -1;
@@ -62,12 +71,12 @@ static void *answer(void *unused) {
   (void)unused;
   if (pin(cpu_b) != 0) {
     fprintf(stderr, "cannot run on CPU %d: %s\n", cpu_b, strerror(errno));
-    failed = 1;
+    __atomic_store_n(&failed, 1, __ATOMIC_RELAXED);
     return NULL;
   }
   for (uint32_t i = 1; i <= (1 + BATCHES) * ROUND_TRIPS; i++) {
     if (wait_for(2 * i - 1) != 0) {
-      failed = 1;
+      __atomic_store_n(&failed, 1, __ATOMIC_RELAXED);
       return NULL;
     }
     __atomic_store_n(&line, 2 * i, __ATOMIC_RELEASE);
@@ -108,19 +117,19 @@ int main(int argc, char **argv) {
   }
   double batch_ns[BATCHES];
   uint32_t i = 1;
-  for (int batch = -1; batch < BATCHES && !failed; batch++) {
+  for (int batch = -1; batch < BATCHES && !__atomic_load_n(&failed, __ATOMIC_RELAXED); batch++) {
     uint64_t t0 = now_ns();
     for (uint32_t k = 0; k < ROUND_TRIPS; k++, i++) {
       __atomic_store_n(&line, 2 * i - 1, __ATOMIC_RELEASE);
       if (wait_for(2 * i) != 0) {
-        failed = 1;
+        __atomic_store_n(&failed, 1, __ATOMIC_RELAXED);
         break;
       }
     }
     if (batch >= 0) batch_ns[batch] = (double)(now_ns() - t0) / ROUND_TRIPS;
   }
   pthread_join(other, NULL);
-  if (failed) {
+  if (__atomic_load_n(&failed, __ATOMIC_RELAXED)) {
     fprintf(stderr, "no round trip between CPU %d and CPU %d within a second\n", cpu_a, cpu_b);
     return 1;
   }
