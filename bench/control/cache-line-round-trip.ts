@@ -17,7 +17,7 @@ import type { PinningSupport } from './cpu-placement.js';
 const SOURCE = fileURLToPath(new URL('./cache-line-round-trip.c', import.meta.url));
 
 /**
- * Round trips below this are "near" (the vCPUs share a core complex's cache), above it "far".
+ * Round trips below this are "near" (what cores sharing a cache take), above it "far".
  * Measured here: 56-75 ns against 409-477 ns; a machine whose CPUs all sit in one cache would
  * read "near" throughout.
  */

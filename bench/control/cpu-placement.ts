@@ -19,7 +19,7 @@ export type Placement = 'free' | 'one-cpu' | 'two-cpus';
 export type PinningSupport = { cpus: [number, number] } | { unavailable: string };
 
 /** Parses taskset's "pid 123's current affinity list: 0,2-3" into [0, 2, 3]. */
-export function parseCpuList(output: string): number[] {
+function parseCpuList(output: string): number[] {
   const list = output.slice(output.lastIndexOf(':') + 1).trim();
   const cpus: number[] = [];
   for (const part of list.split(',')) {
@@ -30,9 +30,14 @@ export function parseCpuList(output: string): number[] {
   return cpus;
 }
 
-async function affinityList(pid: number): Promise<string> {
+/** The CPUs process `pid` may run on (`taskset -c -p`); throws if taskset cannot tell. */
+export async function cpusOf(pid: number): Promise<number[]> {
   const { stdout } = await run('taskset', ['-c', '-p', String(pid)]);
-  return parseCpuList(stdout).join(',');
+  return parseCpuList(stdout);
+}
+
+async function affinityList(pid: number): Promise<string> {
+  return (await cpusOf(pid)).join(',');
 }
 
 async function setAffinity(pid: number, cpus: string): Promise<void> {
@@ -43,7 +48,7 @@ async function setAffinity(pid: number, cpus: string): Promise<void> {
 export async function pinningSupport(): Promise<PinningSupport> {
   let cpus: number[];
   try {
-    cpus = (await affinityList(process.pid)).split(',').map(Number);
+    cpus = await cpusOf(process.pid);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'taskset (util-linux) is not installed' : `taskset failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     return { unavailable: reason };

@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { parseCpuList } from '../control/cpu-placement.js';
+import { cpusOf } from '../control/cpu-placement.js';
 import type { VcpuSpeedCheck } from '../results-model.js';
 
 const run = promisify(execFile);
@@ -42,8 +42,7 @@ async function loopNsOn(cpu: number): Promise<number> {
 /** The CPUs this process may run on (from taskset), or undefined if taskset is not usable. */
 async function allowedCpus(): Promise<number[] | undefined> {
   try {
-    const { stdout } = await run('taskset', ['-c', '-p', String(process.pid)]);
-    const cpus = parseCpuList(stdout);
+    const cpus = await cpusOf(process.pid);
     return cpus.length > 0 ? cpus : undefined;
   } catch {
     return undefined;
